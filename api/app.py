@@ -1,0 +1,39 @@
+"""The FastAPI application factory: one app per settings, with the bot loading in the background."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.routes import customer_ws, health, pages
+from api.routes.pages import STATIC
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the Helpline app; the model and index load after start-up while /health says 503."""
+    runtime = Runtime(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loading = asyncio.create_task(runtime.start())
+        yield
+        loading.cancel()
+
+    app = FastAPI(
+        title="Helpline",
+        summary="Customer-service bot: intent classification, FAQ retrieval, streamed replies.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.include_router(health.router)
+    app.include_router(customer_ws.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    return app

@@ -1,0 +1,71 @@
+"""The customer socket's JSON frames: what the widget sends, what the server answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+ClientId = Annotated[str, StringConstraints(max_length=64)]
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["message"]
+    text: str
+    id: ClientId | None = None
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["feedback"]
+    reply_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    rating: Literal["up", "down"]
+
+
+class PingIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[MessageIn | FeedbackIn | PingIn, Field(discriminator="type")]
+_client_frame: TypeAdapter[MessageIn | FeedbackIn | PingIn] = TypeAdapter(ClientFrame)
+KNOWN_TYPES = ("message", "feedback", "ping")
+
+
+class FrameError(ValueError):
+    """A client frame the server cannot use; ``code`` goes back to the client in an error frame."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def parse_client_frame(raw: str, max_chars: int) -> MessageIn | FeedbackIn | PingIn:
+    """Parse and validate one text frame, raising ``FrameError`` with the code the client sees."""
+    try:
+        data: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise FrameError("bad_json", f"frame is not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    if not isinstance(data, dict):
+        raise FrameError("bad_json", "frame must be a JSON object")
+    kind = data.get("type")
+    if kind not in KNOWN_TYPES:
+        raise FrameError("unknown_type", f"unknown frame type {kind!r}; expected one of {', '.join(KNOWN_TYPES)}")
+    if kind == "message":
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise FrameError("empty_text", "a message needs a non-empty 'text'")
+        if len(text) > max_chars:
+            raise FrameError("text_too_long", f"message is {len(text)} characters; the limit is {max_chars}")
+    try:
+        return _client_frame.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "frame"
+        raise FrameError("bad_field", f"{where}: {first['msg']}") from exc
+
+
+def error_frame(code: str, message: str) -> dict[str, str]:
+    return {"type": "error", "code": code, "message": message}

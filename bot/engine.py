@@ -1,0 +1,159 @@
+"""One turn of the dialogue: classify the message, route it, pick the reply, log both sides."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import anyio.to_thread
+
+from bot import context
+from bot.policy import Route, decide
+from bot.replies import Replies
+from bot.store.transcripts import BotReplyRecord, TranscriptStore
+from retrieval.index import Hit
+from retrieval.store import FaqRetriever
+from training.data import OOS_LABELS
+from training.model import Prediction
+
+
+class IntentModel(Protocol):
+    """What the engine needs of a classifier; ONNX or micro-batched GPU models can stand in."""
+
+    version: str
+    threshold: float
+
+    def predict(self, texts: list[str]) -> list[Prediction]: ...
+
+
+@dataclass(frozen=True)
+class Models:
+    """The classifier and FAQ retriever served together; swapped as one when a new version loads."""
+
+    classifier: IntentModel
+    retriever: FaqRetriever
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    faq_min_score: float = 0.45
+    suggestions: int = 3
+    context_turns: int = 3
+
+
+@dataclass(frozen=True)
+class BotReply:
+    """The bot's answer to one customer message, with everything the transcript explains."""
+
+    reply_id: str
+    text: str
+    route: Route
+    intent: str
+    confidence: float
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    faq_id: str | None = None
+    score: float | None = None
+    suggestions: list[str] = field(default_factory=list)
+    model_version: str = ""
+    latency_ms: float = 0.0
+    followed_up: bool = False
+
+
+class DialogueEngine:
+    """Answers customer messages; usable from the server, a CLI or a test without any transport."""
+
+    def __init__(
+        self, models: Models, store: TranscriptStore, replies: Replies, options: EngineOptions | None = None
+    ) -> None:
+        self.models = models
+        self.store = store
+        self.replies = replies
+        self.options = options or EngineOptions()
+
+    async def respond(self, conversation_id: str, text: str, client_id: str | None = None) -> BotReply:
+        """``answer`` off the event loop: inference and database writes run in a worker thread."""
+        return await anyio.to_thread.run_sync(self.answer, conversation_id, text, client_id)
+
+    def answer(self, conversation_id: str, text: str, client_id: str | None = None) -> BotReply:
+        started = time.perf_counter()
+        recent = self.store.recent_customer_turns(conversation_id, self.options.context_turns)
+        message_id = self.store.log_customer(conversation_id, text, client_id)
+        reply = self._decide(text, recent)
+        reply = _with_latency(reply, (time.perf_counter() - started) * 1000)
+        self.store.log_bot(conversation_id, message_id, _record(reply))
+        if reply.route is Route.HANDOFF:
+            self.store.set_state(conversation_id, "waiting")
+        return reply
+
+    def _decide(self, text: str, recent: list[context.PastTurn]) -> BotReply:
+        models = self.models  # one snapshot per turn, so a swap never mixes versions
+        query, prediction, followed_up = text, None, False
+        earlier = context.antecedent(text, recent)
+        if earlier is not None:
+            combined = f"{earlier.text} {text}"
+            own, joint = models.classifier.predict([text, combined])
+            if decide(joint, models.retriever.categories).route is Route.FAQ:
+                query, prediction, followed_up = combined, joint, True
+            else:
+                prediction = own
+        if prediction is None:
+            prediction = models.classifier.predict([text])[0]
+        decision = decide(prediction, models.retriever.categories)
+        base = {
+            "reply_id": uuid.uuid4().hex,
+            "intent": prediction.intent,
+            "confidence": round(prediction.confidence, 4),
+            "ranking": [(label, round(p, 4)) for label, p in prediction.ranking],
+            "model_version": models.classifier.version,
+            "followed_up": followed_up,
+        }
+        if decision.route is Route.SMALLTALK:
+            return BotReply(text=self.replies.smalltalk(prediction.intent), route=Route.SMALLTALK, **base)
+        if decision.route is Route.HANDOFF:
+            return BotReply(text=self.replies.handoff, route=Route.HANDOFF, **base)
+        if decision.route is Route.FAQ:
+            hit = self._best_hit(models.retriever, query, decision.category)
+            if hit is not None:
+                return BotReply(
+                    text=hit.entry.answer, route=Route.FAQ, faq_id=hit.entry.id,
+                    score=round(hit.score, 4), **base,
+                )
+        # an explicit out-of-scope class gets the fallback; unsure or unmatched in-scope messages the softer text
+        fallback = self.replies.fallback if prediction.intent in OOS_LABELS else self.replies.low_confidence
+        return BotReply(
+            text=fallback, route=Route.FALLBACK, suggestions=self._suggestions(models.retriever, text), **base
+        )
+
+    def _best_hit(self, retriever: FaqRetriever, query: str, category: str | None) -> Hit | None:
+        """The best FAQ entry in the intent's category, else in the whole FAQ, if it scores high enough."""
+        for scope in ([category, None] if category else [None]):
+            hits = retriever.retrieve(query, k=1, category=scope)
+            if hits and hits[0].score >= self.options.faq_min_score:
+                return hits[0]
+        return None
+
+    def _suggestions(self, retriever: FaqRetriever, text: str) -> list[str]:
+        if self.options.suggestions == 0:
+            return []
+        seen: list[str] = []
+        for hit in retriever.retrieve(text, k=self.options.suggestions * 3):
+            if hit.entry.question not in seen:
+                seen.append(hit.entry.question)
+            if len(seen) == self.options.suggestions:
+                break
+        return seen
+
+
+def _with_latency(reply: BotReply, latency_ms: float) -> BotReply:
+    return BotReply(**{**reply.__dict__, "latency_ms": round(latency_ms, 2)})
+
+
+def _record(reply: BotReply) -> BotReplyRecord:
+    return BotReplyRecord(
+        reply_id=reply.reply_id, text=reply.text, intent=reply.intent, confidence=reply.confidence,
+        ranking=[list(pair) for pair in reply.ranking], route=reply.route.value, faq_id=reply.faq_id,
+        score=reply.score, suggestions=reply.suggestions, model_version=reply.model_version,
+        latency_ms=reply.latency_ms,
+    )

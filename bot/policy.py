@@ -1,0 +1,39 @@
+"""Which way a classified message goes: FAQ, small talk, a person, or the fallback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from training.data import OOS_LABELS
+from training.model import Prediction
+
+SMALLTALK_INTENTS = frozenset({"greeting", "thanks", "goodbye"})
+HANDOFF_INTENTS = frozenset({"human_agent"})
+
+
+class Route(StrEnum):
+    FAQ = "faq"
+    SMALLTALK = "smalltalk"
+    FALLBACK = "fallback"
+    HANDOFF = "handoff"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The route for a prediction; ``category`` restricts FAQ retrieval when the intent names one."""
+
+    route: Route
+    category: str | None = None
+
+
+def decide(prediction: Prediction, faq_categories: set[str]) -> Decision:
+    """Route out-of-scope and unsure predictions to the fallback, the rest by intent."""
+    if not prediction.in_scope or prediction.intent in OOS_LABELS:
+        return Decision(Route.FALLBACK)
+    if prediction.intent in SMALLTALK_INTENTS:
+        return Decision(Route.SMALLTALK)
+    if prediction.intent in HANDOFF_INTENTS:
+        return Decision(Route.HANDOFF)
+    category = prediction.intent if prediction.intent in faq_categories else None
+    return Decision(Route.FAQ, category)

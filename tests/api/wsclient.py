@@ -1,0 +1,64 @@
+"""A small real WebSocket client for the customer socket, as a widget would use it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.sync.client import ClientConnection, connect
+
+
+@dataclass
+class Streamed:
+    start: dict[str, Any]
+    deltas: list[str]
+    end: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.deltas)
+
+
+@dataclass
+class Customer:
+    """One customer connection: the session frame, then send/receive helpers."""
+
+    ws: ClientConnection
+    session: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, ws_url: str, conversation_id: str | None = None, token: str | None = None) -> Customer:
+        url = ws_url if conversation_id is None else f"{ws_url}?conversation_id={conversation_id}&token={token}"
+        ws = connect(url, open_timeout=30)
+        customer = cls(ws)
+        customer.session = customer.receive()
+        return customer
+
+    def receive(self, timeout: float = 60) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(self.ws.recv(timeout=timeout))
+        return frame
+
+    def send(self, frame: dict[str, Any] | str | bytes) -> None:
+        self.ws.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame))
+
+    def ask(self, text: str, client_id: str | None = None) -> Streamed:
+        self.send({"type": "message", "text": text, "id": client_id})
+        start = self.receive()
+        assert start["type"] == "reply.start", start
+        deltas = []
+        while True:
+            frame = self.receive()
+            if frame["type"] == "reply.end":
+                return Streamed(start, deltas, frame)
+            assert frame["type"] == "reply.delta" and frame["reply_id"] == start["reply_id"], frame
+            deltas.append(frame["text"])
+
+    def close(self) -> None:
+        self.ws.close()
+
+    def __enter__(self) -> Customer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

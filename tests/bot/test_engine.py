@@ -1,0 +1,69 @@
+"""The dialogue engine driven directly, without a web server, on the demo company and a real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import DialogueEngine
+from bot.policy import Route
+from bot.runtime import build_engine
+from bot.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def engine(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> DialogueEngine:
+    db = tmp_path_factory.mktemp("engine") / "helpline.db"
+    return build_engine(Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{db}"))
+
+
+@pytest.fixture
+def conversation(engine: DialogueEngine) -> str:
+    return engine.store.open_conversation()[0]
+
+
+def test_faq_question_is_answered_from_its_category(engine: DialogueEngine, conversation: str) -> None:
+    reply = engine.answer(conversation, "How long does a refund take?")
+    assert reply.route is Route.FAQ and reply.intent == "refunds"
+    entry = engine.models.retriever.entry(reply.faq_id or "")
+    assert entry is not None and entry.category == "refunds" and entry.answer == reply.text
+    assert reply.model_version == engine.models.classifier.version and reply.latency_ms > 0
+
+
+def test_smalltalk_gets_a_canned_reply(engine: DialogueEngine, conversation: str) -> None:
+    reply = engine.answer(conversation, "thank you so much!")
+    assert reply.route is Route.SMALLTALK and reply.intent == "thanks"
+    assert reply.text in engine.replies.thanks
+
+
+def test_asking_for_a_person_marks_the_conversation_waiting(engine: DialogueEngine, conversation: str) -> None:
+    reply = engine.answer(conversation, "I want to talk to a real person please")
+    assert reply.route is Route.HANDOFF and reply.text == engine.replies.handoff
+    assert engine.store.state(conversation) == "waiting"
+
+
+def test_out_of_scope_falls_back_with_suggestions(engine: DialogueEngine, conversation: str) -> None:
+    reply = engine.answer(conversation, "what's the capital of australia")
+    assert reply.route is Route.FALLBACK
+    assert len(reply.suggestions) == 3
+    questions = {e.question for e in engine.models.retriever.entries}
+    assert set(reply.suggestions) <= questions
+
+
+def test_short_follow_up_stays_on_the_earlier_topic(engine: DialogueEngine, conversation: str) -> None:
+    first = engine.answer(conversation, "I sent my jacket back, when will I get my refund?")
+    assert first.intent == "refunds"
+    follow = engine.answer(conversation, "how long does that take?")
+    assert follow.followed_up and follow.intent == "refunds" and follow.route is Route.FAQ
+    entry = engine.models.retriever.entry(follow.faq_id or "")
+    assert entry is not None and entry.category == "refunds"
+
+
+def test_every_turn_is_logged_with_its_decision(engine: DialogueEngine, conversation: str) -> None:
+    reply = engine.answer(conversation, "Do you ship to Norway?", client_id="c9")
+    logged = [r for r in engine.store.export_rows() if r["conversation_id"] == conversation]
+    customer, bot = logged
+    assert customer["role"] == "customer" and customer["intent"] == reply.intent
+    assert bot["reply_id"] == reply.reply_id and bot["route"] == "faq" and bot["faq_id"] == reply.faq_id
+    assert bot["model_version"] == reply.model_version and bot["latency_ms"] == pytest.approx(reply.latency_ms)

@@ -1,0 +1,96 @@
+"""The transcript store on real SQLite and real PostgreSQL: the same code, the same behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.store.db import make_engine, migrate
+from bot.store.models import Message
+from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation, UnknownReply
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TranscriptStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'nested' / 'helpline.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    migrate(engine)
+    migrate(engine)  # idempotent: a second start-up changes nothing
+    yield TranscriptStore(engine)
+    engine.dispose()
+
+
+def reply(reply_id: str, text: str = "Refunds take 5-7 business days.") -> BotReplyRecord:
+    return BotReplyRecord(
+        reply_id=reply_id, text=text, intent="refunds", confidence=0.91, ranking=[["refunds", 0.91]],
+        route="faq", faq_id="refund-time", score=0.83, model_version="v1", latency_ms=12.5,
+    )
+
+
+def test_token_resumes_only_its_conversation(store: TranscriptStore) -> None:
+    conversation, token = store.open_conversation()
+    other, other_token = store.open_conversation()
+    store.authenticate(conversation, token)
+    with pytest.raises(UnknownConversation):
+        store.authenticate(conversation, other_token)
+    with pytest.raises(UnknownConversation):
+        store.authenticate("nope", token)
+    assert store.state(other) == "bot"
+
+
+def test_turn_is_logged_with_its_decision_and_history_in_order(store: TranscriptStore) -> None:
+    conversation, _ = store.open_conversation()
+    asked = store.log_customer(conversation, "when do I get my money back?", client_id="c1")
+    store.log_bot(conversation, asked, reply("r1"))
+    history = store.history(conversation)
+    assert [(m["role"], m["text"]) for m in history] == [
+        ("customer", "when do I get my money back?"),
+        ("bot", "Refunds take 5-7 business days."),
+    ]
+    rows = list(store.export_rows())
+    assert rows[0]["intent"] == "refunds" and rows[0]["route"] == "faq" and rows[0]["model_version"] == "v1"
+    assert rows[1]["faq_id"] == "refund-time" and rows[1]["score"] == pytest.approx(0.83)
+    assert rows[1]["latency_ms"] == pytest.approx(12.5)
+    recent = store.recent_customer_turns(conversation, 3)
+    assert recent[0].route == "faq" and recent[0].text == "when do I get my money back?"
+
+
+def test_feedback_is_stored_changed_and_checked(store: TranscriptStore) -> None:
+    conversation, _ = store.open_conversation()
+    other, _ = store.open_conversation()
+    store.log_bot(conversation, store.log_customer(conversation, "refund?"), reply("r2"))
+    store.record_feedback(conversation, "r2", "down")
+    store.record_feedback(conversation, "r2", "up")
+    assert store.history(conversation)[-1]["rating"] == "up"
+    with pytest.raises(UnknownReply):
+        store.record_feedback(other, "r2", "down")  # another conversation's reply
+    with pytest.raises(UnknownReply):
+        store.record_feedback(conversation, "missing", "down")
+
+
+def test_failed_write_leaves_nothing_half_written(store: TranscriptStore) -> None:
+    conversation, _ = store.open_conversation()
+    first = store.log_customer(conversation, "refund?")
+    store.log_bot(conversation, first, reply("dup"))
+    second = store.log_customer(conversation, "and for boots?")
+    with pytest.raises(IntegrityError):
+        store.log_bot(conversation, second, reply("dup", text="a different answer"))
+    with store.session() as session:
+        bots = session.scalar(select(func.count()).where(Message.role == "bot"))
+        asked = session.get(Message, second)
+    assert bots == 1
+    assert asked is not None and asked.intent is None  # the customer row was not updated either
+
+
+def test_history_is_capped_to_the_newest(store: TranscriptStore) -> None:
+    conversation, _ = store.open_conversation()
+    for i in range(6):
+        store.log_customer(conversation, f"message {i}")
+    assert [m["text"] for m in store.history(conversation, limit=3)] == ["message 3", "message 4", "message 5"]

@@ -1,0 +1,73 @@
+"""Real server processes for tests: `helpline serve` in a subprocess on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A real `helpline serve` in a subprocess on 127.0.0.1."""
+
+    url: str
+    ws_url: str
+    data_dir: Path
+    database_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_server(data_dir: Path, database_url: str, log: Path, **env: str) -> LiveServer:
+    port = free_port()
+    environ = {
+        **os.environ,
+        "HELPLINE_DATA_DIR": str(data_dir),
+        "HELPLINE_DATABASE_URL": database_url,
+        "HELPLINE_STREAM_DELAY_MS": "15",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=ROOT, env=environ, stdout=handle, stderr=subprocess.STDOUT,
+    )
+    server = LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", data_dir, database_url,
+                        process, log)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    stop_server(server)
+    raise RuntimeError(f"server not healthy after 180 s:\n{log.read_text()}")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
