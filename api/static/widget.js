@@ -1,0 +1,965 @@
+/*
+ * Helpline customer chat widget.
+ *
+ * Embed with one tag:  <script src="https://HOST/static/widget.js" defer></script>
+ * Optional attributes: data-server="https://HOST" (defaults to where this script came from),
+ *                      data-title="Company name", data-open="true" (open the panel on load).
+ * Theming: set --hl-accent (any CSS colour) on #helpline-widget from the host page.
+ *
+ * Plain JavaScript, no build step, no requests beyond the Helpline server. The UI lives in a
+ * Shadow DOM so the host page's CSS cannot reach it. Customer and bot text is only ever set
+ * through textContent.
+ */
+(function () {
+  "use strict";
+
+  if (window.HelplineWidget) return; // the tag was included twice
+
+  const SCRIPT = document.currentScript || findOwnScript();
+  const CONFIG = readConfig(SCRIPT);
+  const BACKOFF_MIN_MS = 500;
+  const BACKOFF_MAX_MS = 10000;
+  const PING_EVERY_MS = 25000;
+  const PONG_TIMEOUT_MS = 10000;
+  const ERROR_SHOWN_MS = 6000;
+
+  const ERROR_TEXT = {
+    text_too_long: "Message too long, please shorten it.",
+    empty_text: "Please type a message first.",
+    bad_json: "That message could not be sent.",
+    unknown_type: "That message could not be sent.",
+    binary_frame: "That message could not be sent.",
+    bad_field: "That request could not be handled.",
+    unknown_reply: "That rating could not be saved.",
+    unavailable: "The assistant is starting up, trying again shortly…",
+    internal: "Sorry, something went wrong. Please try again.",
+  };
+  // Errors that end the oldest message on its way, with what its bubble then says.
+  const MESSAGE_FAILURES = {
+    text_too_long: "Not sent: too long",
+    empty_text: "Not sent",
+    internal: "Not answered, please try again",
+  };
+
+  // ---------------------------------------------------------------- configuration
+
+  function findOwnScript() {
+    const scripts = document.querySelectorAll("script[src]");
+    for (const s of scripts) if (/\/widget\.js(\?|#|$)/.test(s.src)) return s;
+    return null;
+  }
+
+  function readConfig(script) {
+    const data = (script && script.dataset) || {};
+    return {
+      base: serverBase(script),
+      title: (data.title || "").trim() || "Customer support",
+      openOnLoad: data.open === "true",
+    };
+  }
+
+  /** Server base URL: data-server, else the script's own URL minus "/static/<file>". */
+  function serverBase(script) {
+    const explicit = script && script.dataset.server;
+    if (explicit) return explicit.trim().replace(/\/+$/, "");
+    if (!script || !script.src) return location.origin;
+    const src = new URL(script.src, location.href);
+    const match = /^(.*)\/static\/[^/]+$/.exec(src.pathname);
+    return src.origin + (match ? match[1] : "");
+  }
+
+  function socketUrl(session) {
+    const url = new URL(CONFIG.base + "/ws", location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (session) {
+      url.searchParams.set("conversation_id", session.conversation_id);
+      url.searchParams.set("token", session.token);
+    }
+    return url.toString();
+  }
+
+  function newId() {
+    if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    return "c-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
+  }
+
+  // ---------------------------------------------------------------- storage
+
+  // Storage can throw (disabled cookies, private modes): fall back to memory for this page.
+  const memory = {};
+  function storageGet(area, key) {
+    try {
+      return window[area].getItem(key);
+    } catch (_) {
+      return memory[area + key] ?? null;
+    }
+  }
+  function storageSet(area, key, value) {
+    try {
+      if (value === null) window[area].removeItem(key);
+      else window[area].setItem(key, value);
+    } catch (_) {
+      memory[area + key] = value;
+    }
+  }
+
+  const SESSION_KEY = "helpline:session:" + CONFIG.base;
+  const OPEN_KEY = "helpline:open:" + CONFIG.base;
+
+  function loadSession() {
+    try {
+      const stored = JSON.parse(storageGet("localStorage", SESSION_KEY) || "null");
+      if (stored && typeof stored.conversation_id === "string" && typeof stored.token === "string") {
+        return stored;
+      }
+    } catch (_) {
+      /* corrupt entry: start afresh */
+    }
+    return null;
+  }
+  function saveSession(conversationId, token) {
+    storageSet("localStorage", SESSION_KEY, JSON.stringify({ conversation_id: conversationId, token }));
+  }
+  function dropSession() {
+    storageSet("localStorage", SESSION_KEY, null);
+  }
+
+  // ---------------------------------------------------------------- DOM helpers
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "text") node.textContent = value;
+      else if (name === "class") node.className = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  const ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    close: "M6 6l12 12M18 6L6 18",
+    send: "M4 12l16-8-6 16-2.5-6.5L4 12z",
+    up: "M7 11v9H4v-9h3zm2 9h8.2a2 2 0 0 0 2-1.6l1.3-6.4A2 2 0 0 0 18.5 10H14V6a2 2 0 0 0-2-2l-3 7v9z",
+    down: "M17 13V4h3v9h-3zm-2-9H6.8a2 2 0 0 0-2 1.6L3.5 12a2 2 0 0 0 2 2.4H10v4a2 2 0 0 0 2 2l3-7V4z",
+  };
+
+  function icon(name) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "hl-icon hl-icon--" + name);
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.append(path);
+    return svg;
+  }
+
+  // ---------------------------------------------------------------- styles
+
+  const CSS = `
+:host { all: initial; }
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+.hl-root {
+  --hl-accent-color: var(--hl-accent, #1f5f4a);
+  --hl-ink: #1c2430; --hl-muted: #64707d; --hl-line: #e3e7ec; --hl-soft: #f3f5f7;
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: var(--hl-ink); -webkit-font-smoothing: antialiased;
+}
+button { font: inherit; color: inherit; cursor: pointer; }
+.hl-icon { width: 20px; height: 20px; fill: currentColor; }
+.hl-icon--close { fill: none; stroke: currentColor; stroke-width: 2.2; stroke-linecap: round; }
+.hl-launcher {
+  position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+  width: 58px; height: 58px; border-radius: 50%; border: 0; padding: 0;
+  display: grid; place-items: center; color: #fff; background: var(--hl-accent-color);
+  box-shadow: 0 6px 20px rgba(16, 24, 40, .25); transition: transform .15s ease;
+}
+.hl-launcher:hover { transform: scale(1.06); }
+.hl-launcher .hl-icon { width: 26px; height: 26px; }
+.hl-launcher:focus-visible, .hl-root button:focus-visible {
+  outline: 3px solid color-mix(in srgb, var(--hl-accent-color) 45%, white); outline-offset: 2px;
+}
+.hl-unread {
+  position: absolute; top: 4px; right: 4px; width: 12px; height: 12px; border-radius: 50%;
+  background: #e5484d; border: 2px solid #fff;
+}
+.hl-panel {
+  position: fixed; right: 20px; bottom: 92px; z-index: 2147483000;
+  width: 380px; height: min(620px, calc(100vh - 120px)); max-height: calc(100vh - 120px);
+  display: flex; flex-direction: column; overflow: hidden;
+  background: #fff; border-radius: 16px; border: 1px solid var(--hl-line);
+  box-shadow: 0 18px 50px rgba(16, 24, 40, .22); animation: hl-rise .18s ease-out;
+}
+@keyframes hl-rise { from { opacity: 0; transform: translateY(12px); } to { opacity: 1; transform: none; } }
+.hl-header {
+  display: flex; align-items: center; gap: 12px; padding: 14px 14px 14px 18px;
+  color: #fff; background: var(--hl-accent-color);
+}
+.hl-avatar {
+  width: 38px; height: 38px; border-radius: 50%; flex: none; display: grid; place-items: center;
+  background: rgba(255, 255, 255, .18);
+}
+.hl-heading { flex: 1; min-width: 0; }
+.hl-title { margin: 0; font-size: 16px; font-weight: 650; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.hl-subtitle { margin: 0; font-size: 12.5px; opacity: .85; }
+.hl-close {
+  width: 36px; height: 36px; border: 0; border-radius: 50%; flex: none;
+  display: grid; place-items: center; background: transparent; color: #fff;
+}
+.hl-close:hover { background: rgba(255, 255, 255, .16); }
+.hl-status {
+  padding: 6px 16px; font-size: 12.5px; text-align: center; color: #7a4b00; background: #fff4d6;
+  border-bottom: 1px solid #f5e3b0;
+}
+.hl-log {
+  flex: 1; overflow-y: auto; padding: 16px 14px 8px; background: var(--hl-soft);
+  display: flex; flex-direction: column; gap: 10px; overscroll-behavior: contain;
+}
+.hl-msg { display: flex; flex-direction: column; max-width: 86%; }
+.hl-msg[data-role="customer"] { align-self: flex-end; align-items: flex-end; }
+.hl-msg[data-role="bot"] { align-self: flex-start; align-items: flex-start; }
+.hl-bubble {
+  padding: 9px 13px; border-radius: 16px; white-space: pre-wrap; overflow-wrap: anywhere;
+  word-break: break-word;
+}
+.hl-msg[data-role="customer"] .hl-bubble {
+  color: #fff; background: var(--hl-accent-color); border-bottom-right-radius: 5px;
+}
+.hl-msg[data-role="bot"] .hl-bubble {
+  background: #fff; border: 1px solid var(--hl-line); border-bottom-left-radius: 5px;
+}
+.hl-msg[data-state="queued"] .hl-bubble, .hl-msg[data-state="sent"] .hl-bubble { opacity: .75; }
+.hl-msg[data-state="failed"] .hl-bubble { background: #b42318; max-height: 110px; overflow: hidden; }
+.hl-note { margin-top: 3px; font-size: 11.5px; color: var(--hl-muted); }
+.hl-msg[data-state="failed"] .hl-note { color: #b42318; }
+.hl-suggestions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
+.hl-suggestion {
+  padding: 6px 11px; border-radius: 999px; font-size: 13.5px; text-align: left;
+  background: #fff; color: var(--hl-accent-color); border: 1px solid var(--hl-accent-color);
+}
+.hl-suggestion:hover { background: color-mix(in srgb, var(--hl-accent-color) 8%, white); }
+.hl-feedback { display: flex; gap: 4px; margin-top: 4px; }
+.hl-thumb {
+  width: 28px; height: 26px; border-radius: 8px; display: grid; place-items: center;
+  border: 1px solid transparent; background: transparent; color: #9aa4ae;
+}
+.hl-thumb .hl-icon { width: 16px; height: 16px; }
+.hl-thumb:hover { color: var(--hl-ink); background: #e9edf1; }
+.hl-thumb[aria-pressed="true"] {
+  color: var(--hl-accent-color); background: #fff; border-color: var(--hl-line);
+}
+.hl-typing {
+  align-self: flex-start; display: flex; gap: 4px; padding: 12px 14px;
+  background: #fff; border: 1px solid var(--hl-line); border-radius: 16px; border-bottom-left-radius: 5px;
+}
+.hl-dot {
+  width: 7px; height: 7px; border-radius: 50%; background: #a3acb6; animation: hl-blink 1.2s infinite ease-in-out;
+}
+.hl-dot:nth-of-type(2) { animation-delay: .15s; }
+.hl-dot:nth-of-type(3) { animation-delay: .3s; }
+.hl-sr {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
+}
+@keyframes hl-blink { 0%, 80%, 100% { opacity: .3; transform: none; } 40% { opacity: 1; transform: translateY(-3px); } }
+.hl-error {
+  margin: 0 12px 8px; padding: 8px 12px; border-radius: 10px; font-size: 13px;
+  color: #912018; background: #fef3f2; border: 1px solid #fecdca;
+}
+.hl-composer {
+  display: flex; align-items: flex-end; gap: 8px; padding: 10px 12px;
+  border-top: 1px solid var(--hl-line); background: #fff;
+}
+.hl-input {
+  flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 9px 12px;
+  font: inherit; color: inherit; background: var(--hl-soft);
+  border: 1px solid var(--hl-line); border-radius: 12px; outline: none;
+}
+.hl-input:focus {
+  border-color: var(--hl-accent-color); background: #fff;
+  box-shadow: 0 0 0 3px color-mix(in srgb, var(--hl-accent-color) 18%, transparent);
+}
+.hl-send {
+  width: 40px; height: 40px; flex: none; border: 0; border-radius: 12px;
+  display: grid; place-items: center; color: #fff; background: var(--hl-accent-color);
+}
+.hl-send:disabled { opacity: .45; cursor: default; }
+.hl-footer { padding: 0 0 8px; font-size: 11px; text-align: center; color: var(--hl-muted); background: #fff; }
+@media (max-width: 480px) {
+  .hl-panel {
+    inset: 0; width: 100%; height: 100%; max-height: none; border-radius: 0; border: 0;
+  }
+  .hl-root[data-open="true"] .hl-launcher { display: none; }
+  .hl-input { font-size: 16px; } /* stops iOS zooming into the field */
+}
+@media (prefers-reduced-motion: reduce) {
+  .hl-panel, .hl-dot { animation: none; }
+  .hl-launcher { transition: none; }
+}
+`;
+
+  // ---------------------------------------------------------------- UI
+
+  // A custom element name, so host-page rules for div, section, etc. never match the host.
+  const host = el("helpline-widget", { id: "helpline-widget", "data-testid": "helpline-root" });
+  const shadow = host.attachShadow({ mode: "open" });
+
+  const ui = buildUi();
+  shadow.append(el("style", { text: CSS }), ui.root);
+
+  function buildUi() {
+    const unread = el("span", { class: "hl-unread", "data-testid": "helpline-unread", hidden: true });
+    const launcher = el(
+      "button",
+      {
+        class: "hl-launcher",
+        type: "button",
+        "aria-label": "Open chat",
+        "aria-expanded": "false",
+        "aria-controls": "hl-panel",
+        "data-testid": "helpline-launcher",
+        onclick: () => (state.open ? closePanel() : openPanel()),
+      },
+      [icon("chat"), unread],
+    );
+    const status = el("div", {
+      class: "hl-status",
+      role: "status",
+      "data-testid": "helpline-status",
+      "data-state": "idle",
+      hidden: true,
+    });
+    const typing = el("div", { class: "hl-typing", "data-testid": "helpline-typing", hidden: true }, [
+      el("span", { class: "hl-sr", text: "The assistant is typing" }),
+      el("i", { class: "hl-dot" }),
+      el("i", { class: "hl-dot" }),
+      el("i", { class: "hl-dot" }),
+    ]);
+    const log = el(
+      "div",
+      { class: "hl-log", role: "log", "aria-live": "polite", "data-testid": "helpline-messages" },
+      [typing],
+    );
+    const error = el("div", { class: "hl-error", role: "alert", "data-testid": "helpline-error", hidden: true });
+    const input = el("textarea", {
+      class: "hl-input",
+      rows: "1",
+      placeholder: "Type your question…",
+      "aria-label": "Message",
+      "data-testid": "helpline-input",
+      onkeydown: onInputKey,
+      oninput: onInputChange,
+    });
+    const send = el(
+      "button",
+      { class: "hl-send", type: "submit", "aria-label": "Send", "data-testid": "helpline-send", disabled: true },
+      [icon("send")],
+    );
+    const composer = el("form", { class: "hl-composer", onsubmit: onSubmit }, [input, send]);
+    const close = el(
+      "button",
+      {
+        class: "hl-close",
+        type: "button",
+        "aria-label": "Close chat",
+        "data-testid": "helpline-close",
+        onclick: () => closePanel(),
+      },
+      [icon("close")],
+    );
+    const header = el("header", { class: "hl-header" }, [
+      el("div", { class: "hl-avatar" }, [icon("chat")]),
+      el("div", { class: "hl-heading" }, [
+        el("h2", { class: "hl-title", id: "hl-title", text: CONFIG.title }),
+        el("p", { class: "hl-subtitle", text: "We usually answer right away" }),
+      ]),
+      close,
+    ]);
+    const panel = el(
+      "section",
+      {
+        id: "hl-panel",
+        class: "hl-panel",
+        role: "dialog",
+        "aria-labelledby": "hl-title",
+        "data-testid": "helpline-panel",
+        hidden: true,
+        onkeydown: (event) => {
+          if (event.key === "Escape") closePanel();
+        },
+      },
+      [header, status, log, error, composer, el("div", { class: "hl-footer", text: "Powered by Helpline" })],
+    );
+    const root = el("div", { class: "hl-root", "data-open": "false" }, [panel, launcher]);
+    return { root, launcher, unread, panel, status, log, typing, error, input, send };
+  }
+
+  // ---------------------------------------------------------------- state
+
+  const state = {
+    open: false,
+    socket: null, // the live WebSocket, or null
+    ready: false, // a session frame arrived on the current socket
+    generation: 0, // bumps with every socket; tells which socket a message went out on
+    backoff: BACKOFF_MIN_MS,
+    reconnectTimer: null,
+    pingTimer: null,
+    pongDeadline: null,
+    tokenRejected: false,
+    connectedOnce: false,
+    welcome: null, // welcome text of the current conversation
+    pending: [], // customer messages not yet answered: {id, text, node, sentOn, state}
+    replies: new Map(), // replies still streaming: reply_id -> {node, bubble, chunks, waiting}
+    feedbackOut: new Map(), // reply_id -> rating not yet sent
+    errorTimer: null,
+  };
+
+  // ---------------------------------------------------------------- panel
+
+  function openPanel() {
+    if (state.open) return;
+    setOpen(true);
+    ui.unread.hidden = true;
+    ensureConnected();
+    scrollToEnd(true);
+    ui.input.focus();
+  }
+
+  function closePanel() {
+    if (!state.open) return;
+    const focusWasInside = shadow.activeElement !== null;
+    setOpen(false);
+    if (focusWasInside) ui.launcher.focus();
+  }
+
+  function setOpen(open) {
+    state.open = open;
+    ui.panel.hidden = !open;
+    ui.root.dataset.open = String(open);
+    ui.launcher.setAttribute("aria-expanded", String(open));
+    ui.launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+    ui.launcher.replaceChildren(icon(open ? "close" : "chat"), ui.unread);
+    storageSet("sessionStorage", OPEN_KEY, open ? "1" : null);
+  }
+
+  // ---------------------------------------------------------------- composer
+
+  function onInputKey(event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submitInput();
+    }
+  }
+
+  function onInputChange() {
+    ui.send.disabled = ui.input.value.trim() === "";
+    ui.input.style.height = "auto";
+    ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 120) + "px";
+  }
+
+  function onSubmit(event) {
+    event.preventDefault();
+    submitInput();
+  }
+
+  function submitInput() {
+    if (sendMessage(ui.input.value)) {
+      ui.input.value = "";
+      onInputChange();
+    }
+    ui.input.focus();
+  }
+
+  // ---------------------------------------------------------------- rendering
+
+  function isNearEnd() {
+    const log = ui.log;
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  }
+
+  function scrollToEnd(force) {
+    if (force || isNearEnd()) ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  /** Put a message node in the log: after `after` when given, else at the end (before the typing dots). */
+  function place(node, after) {
+    const stick = isNearEnd();
+    if (after && after.parentNode === ui.log) after.after(node);
+    else ui.log.insertBefore(node, ui.typing);
+    scrollToEnd(stick);
+  }
+
+  function customerNode(text, messageState) {
+    const node = el("div", { class: "hl-msg", "data-testid": "helpline-message", "data-role": "customer" }, [
+      el("div", { class: "hl-bubble", "data-testid": "helpline-message-text", text }),
+      el("div", { class: "hl-note", hidden: true }),
+    ]);
+    setCustomerState(node, messageState);
+    return node;
+  }
+
+  function setCustomerState(node, messageState, failure) {
+    node.dataset.state = messageState;
+    const note = node.querySelector(".hl-note");
+    const text = { queued: "Waiting for connection…", failed: failure || "Not sent" }[messageState] || "";
+    note.textContent = text;
+    note.hidden = !text;
+  }
+
+  function botNode(text, replyId) {
+    const bubble = el("div", { class: "hl-bubble", "data-testid": "helpline-message-text", text });
+    const node = el("div", { class: "hl-msg", "data-testid": "helpline-message", "data-role": "bot" }, [bubble]);
+    if (replyId) node.dataset.replyId = replyId;
+    return { node, bubble };
+  }
+
+  function finishBot(node, replyId, suggestions, rating) {
+    node.dataset.state = "done";
+    const texts = (Array.isArray(suggestions) ? suggestions : []).filter(
+      (s) => typeof s === "string" && s.trim(),
+    );
+    if (texts.length) {
+      node.append(
+        el(
+          "div",
+          { class: "hl-suggestions", "data-testid": "helpline-suggestions" },
+          texts.map((text) =>
+            el("button", {
+              class: "hl-suggestion",
+              type: "button",
+              "data-testid": "helpline-suggestion",
+              text,
+              onclick: () => sendMessage(text),
+            }),
+          ),
+        ),
+      );
+    }
+    if (replyId) {
+      const thumb = (rating_, label) =>
+        el(
+          "button",
+          {
+            class: "hl-thumb",
+            type: "button",
+            "aria-label": label,
+            "aria-pressed": "false",
+            "data-testid": "helpline-thumb-" + rating_,
+            "data-rating": rating_,
+            onclick: () => rate(replyId, rating_, node),
+          },
+          [icon(rating_)],
+        );
+      node.append(el("div", { class: "hl-feedback" }, [thumb("up", "Helpful"), thumb("down", "Not helpful")]));
+      if (rating === "up" || rating === "down") showRating(node, rating, "saved");
+    }
+  }
+
+  function showRating(node, rating, saveState) {
+    node.dataset.rating = rating;
+    node.dataset.feedback = saveState;
+    for (const button of node.querySelectorAll(".hl-thumb")) {
+      button.setAttribute("aria-pressed", String(button.dataset.rating === rating));
+    }
+  }
+
+  function updateTyping() {
+    const waitingForServer = state.ready && state.pending.some((m) => m.state === "sent");
+    const waitingForText = [...state.replies.values()].some((r) => r.waiting);
+    const show = waitingForServer || waitingForText;
+    // Screen readers wait for the whole reply rather than reading out every chunk.
+    ui.log.setAttribute("aria-busy", String(state.replies.size > 0));
+    if (ui.typing.hidden === show) {
+      ui.typing.hidden = !show;
+      if (show) scrollToEnd(false);
+    }
+  }
+
+  function setStatus(name) {
+    const texts = { connecting: "Connecting…", reconnecting: "Reconnecting…" };
+    ui.status.dataset.state = name;
+    ui.status.textContent = texts[name] || "";
+    ui.status.hidden = !texts[name];
+  }
+
+  function showError(text) {
+    ui.error.textContent = text;
+    ui.error.hidden = false;
+    clearTimeout(state.errorTimer);
+    state.errorTimer = setTimeout(() => (ui.error.hidden = true), ERROR_SHOWN_MS);
+  }
+
+  /** Rebuild the log from the server's view of the conversation, then the messages still on their way. */
+  function renderConversation(welcome, history) {
+    for (const node of [...ui.log.children]) if (node !== ui.typing) node.remove();
+    state.replies.clear();
+    if (welcome) {
+      const { node } = botNode(welcome, null);
+      node.dataset.welcome = "true";
+      node.dataset.state = "done";
+      place(node);
+    }
+    for (const item of history) {
+      if (!item || typeof item.text !== "string") continue;
+      if (item.role === "customer") {
+        place(customerNode(item.text, "delivered"));
+      } else {
+        const replyId = typeof item.reply_id === "string" ? item.reply_id : null;
+        const { node } = botNode(item.text, replyId);
+        finishBot(node, replyId, item.suggestions, item.rating);
+        place(node);
+      }
+    }
+    for (const message of state.pending) place(message.node);
+    scrollToEnd(true);
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  function sendMessage(rawText) {
+    const text = String(rawText ?? "").trim();
+    if (!text) return false;
+    const message = { id: newId(), text, node: customerNode(text, "queued"), sentOn: null, state: "queued" };
+    state.pending.push(message);
+    place(message.node);
+    scrollToEnd(true);
+    ensureConnected();
+    flush();
+    return true;
+  }
+
+  function rate(replyId, rating, node) {
+    showRating(node, rating, "sending");
+    state.feedbackOut.set(replyId, rating);
+    ensureConnected();
+    flush();
+  }
+
+  function setMessageState(message, messageState, failure) {
+    message.state = messageState;
+    setCustomerState(message.node, messageState, failure);
+  }
+
+  /** Send everything waiting, once the server has confirmed the session. */
+  function flush() {
+    if (!state.ready) {
+      updateTyping();
+      return;
+    }
+    for (const message of state.pending) {
+      if (message.sentOn === state.generation) continue;
+      if (!sendFrame({ type: "message", text: message.text, id: message.id })) break;
+      message.sentOn = state.generation;
+      setMessageState(message, "sent");
+    }
+    for (const [replyId, rating] of state.feedbackOut) {
+      if (!sendFrame({ type: "feedback", reply_id: replyId, rating })) break;
+      state.feedbackOut.delete(replyId);
+    }
+    updateTyping();
+  }
+
+  function sendFrame(frame) {
+    const socket = state.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  function ensureConnected() {
+    if (state.socket || state.reconnectTimer) return;
+    connect();
+  }
+
+  function connect() {
+    clearTimeout(state.reconnectTimer);
+    state.reconnectTimer = null;
+    const session = loadSession();
+    let socket;
+    try {
+      socket = new WebSocket(socketUrl(session));
+    } catch (_) {
+      setStatus("reconnecting");
+      scheduleReconnect();
+      return;
+    }
+    state.socket = socket;
+    state.ready = false;
+    state.generation += 1;
+    state.tokenRejected = false;
+    setStatus(state.connectedOnce ? "reconnecting" : "connecting");
+    socket.addEventListener("message", (event) => {
+      if (socket === state.socket) onFrame(event.data);
+    });
+    socket.addEventListener("close", (event) => {
+      if (socket === state.socket) onClose(event, Boolean(session));
+    });
+  }
+
+  function onClose(event, hadSession) {
+    state.socket = null;
+    state.ready = false;
+    stopPing();
+    for (const reply of state.replies.values()) reply.waiting = false;
+    for (const message of state.pending) if (message.state === "sent") setMessageState(message, "queued");
+    updateTyping();
+    if ((event.code === 4401 || state.tokenRejected) && hadSession) {
+      // The server no longer knows this conversation: forget it and start a fresh one right away.
+      dropSession();
+      connect();
+      return;
+    }
+    setStatus("reconnecting");
+    scheduleReconnect();
+  }
+
+  /** Treat a socket as lost at once, without waiting for a close handshake that may never come. */
+  function abandon(socket) {
+    if (!socket || socket !== state.socket) return;
+    onClose({ code: 4000 }, false);
+    socket.close(4000, "ping timeout");
+  }
+
+  function scheduleReconnect() {
+    if (state.reconnectTimer) return;
+    const delay = state.backoff * (0.8 + Math.random() * 0.4); // jitter spreads a server restart's load
+    state.backoff = Math.min(state.backoff * 2, BACKOFF_MAX_MS);
+    state.reconnectTimer = setTimeout(connect, delay);
+  }
+
+  /** Skip the rest of the backoff wait when the browser says the network or the tab is back. */
+  function reconnectNow() {
+    if (state.reconnectTimer) connect();
+  }
+
+  function startPing() {
+    stopPing();
+    state.pingTimer = setInterval(() => {
+      if (!sendFrame({ type: "ping" })) return;
+      if (state.pongDeadline === null) {
+        // No answer at all: the connection died without telling us, so give up on it now.
+        state.pongDeadline = setTimeout(() => abandon(state.socket), PONG_TIMEOUT_MS);
+      }
+    }, PING_EVERY_MS);
+  }
+
+  function stopPing() {
+    clearInterval(state.pingTimer);
+    clearTimeout(state.pongDeadline);
+    state.pingTimer = null;
+    state.pongDeadline = null;
+  }
+
+  // ---------------------------------------------------------------- incoming frames
+
+  function onFrame(data) {
+    // Any frame proves the connection is alive.
+    clearTimeout(state.pongDeadline);
+    state.pongDeadline = null;
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch (_) {
+      return;
+    }
+    if (!frame || typeof frame.type !== "string") return;
+    const handler = HANDLERS[frame.type];
+    if (handler) handler(frame);
+  }
+
+  const HANDLERS = {
+    session: onSession,
+    "reply.start": onReplyStart,
+    "reply.delta": onReplyDelta,
+    "reply.end": onReplyEnd,
+    "feedback.ok": onFeedbackOk,
+    error: onError,
+    pong: () => {},
+  };
+
+  function onSession(frame) {
+    const resumed = frame.resumed === true;
+    if (typeof frame.conversation_id === "string" && typeof frame.token === "string") {
+      saveSession(frame.conversation_id, frame.token);
+    }
+    const history = resumed && Array.isArray(frame.history) ? frame.history : [];
+    if (!resumed) {
+      // A new conversation: nothing sent on an earlier socket can be in it.
+      for (const message of state.pending) message.sentOn = null;
+    } else {
+      settleInFlight(history);
+    }
+    state.welcome = typeof frame.welcome === "string" && frame.welcome.trim() ? frame.welcome : null;
+    renderConversation(state.welcome, history);
+    state.ready = true;
+    state.connectedOnce = true;
+    state.backoff = BACKOFF_MIN_MS;
+    setStatus("open");
+    startPing();
+    flush();
+  }
+
+  /**
+   * Messages sent on a socket that dropped before their reply began: the server may or may not
+   * have stored them. Those already at the end of the history are done; the rest go out again.
+   */
+  function settleInFlight(history) {
+    const inFlight = state.pending.filter((m) => m.sentOn !== null);
+    if (!inFlight.length) return;
+    const recent = history
+      .filter((item) => item && item.role === "customer")
+      .slice(-inFlight.length)
+      .map((item) => item.text);
+    for (const message of inFlight) {
+      const at = recent.indexOf(message.text);
+      if (at === -1) {
+        message.sentOn = null;
+        continue;
+      }
+      recent.splice(at, 1);
+      state.pending.splice(state.pending.indexOf(message), 1);
+    }
+  }
+
+  function onReplyStart(frame) {
+    if (typeof frame.reply_id !== "string") return;
+    let after = null;
+    const index = state.pending.findIndex((m) => m.id === frame.in_reply_to);
+    if (index !== -1) {
+      const [message] = state.pending.splice(index, 1);
+      setMessageState(message, "delivered");
+      after = message.node;
+    }
+    const { node, bubble } = botNode("", frame.reply_id);
+    node.hidden = true; // the typing dots stand in until the first words arrive
+    node.dataset.state = "streaming";
+    node.dataset.chunks = "0";
+    if (typeof frame.route === "string") node.dataset.route = frame.route;
+    if (typeof frame.intent === "string") node.dataset.intent = frame.intent;
+    place(node, after);
+    state.replies.set(frame.reply_id, { node, bubble, chunks: 0, waiting: true });
+    updateTyping();
+  }
+
+  function replyFor(replyId) {
+    if (typeof replyId !== "string") return null;
+    let reply = state.replies.get(replyId);
+    if (!reply) {
+      // Its start went out on a socket we lost; show it anyway.
+      const { node, bubble } = botNode("", replyId);
+      node.dataset.state = "streaming";
+      node.dataset.chunks = "0";
+      place(node);
+      reply = { node, bubble, chunks: 0, waiting: false };
+      state.replies.set(replyId, reply);
+    }
+    return reply;
+  }
+
+  function onReplyDelta(frame) {
+    const reply = replyFor(frame.reply_id);
+    if (!reply || typeof frame.text !== "string") return;
+    const stick = isNearEnd();
+    reply.bubble.append(document.createTextNode(frame.text));
+    reply.chunks += 1;
+    reply.node.dataset.chunks = String(reply.chunks);
+    reply.node.hidden = false;
+    reply.waiting = false;
+    updateTyping();
+    scrollToEnd(stick);
+  }
+
+  function onReplyEnd(frame) {
+    const reply = replyFor(frame.reply_id);
+    if (!reply) return;
+    const stick = isNearEnd();
+    if (typeof frame.text === "string") reply.bubble.textContent = frame.text;
+    reply.node.hidden = false;
+    reply.waiting = false;
+    if (typeof frame.faq_id === "string") reply.node.dataset.faqId = frame.faq_id;
+    finishBot(reply.node, frame.reply_id, frame.suggestions, null);
+    state.replies.delete(frame.reply_id);
+    if (!state.open) ui.unread.hidden = false;
+    updateTyping();
+    scrollToEnd(stick);
+  }
+
+  function onFeedbackOk(frame) {
+    for (const node of ui.log.querySelectorAll(".hl-msg[data-role='bot']")) {
+      if (node.dataset.replyId === frame.reply_id) node.dataset.feedback = "saved";
+    }
+  }
+
+  function onError(frame) {
+    const code = typeof frame.code === "string" ? frame.code : "";
+    if (code === "invalid_token") {
+      state.tokenRejected = true; // the close (4401) that follows starts a fresh conversation
+      return;
+    }
+    if (MESSAGE_FAILURES[code]) {
+      // Errors carry no message id; the server answers in order, so it is the oldest one sent.
+      const message = state.pending.find((m) => m.state === "sent");
+      if (message) {
+        state.pending.splice(state.pending.indexOf(message), 1);
+        setMessageState(message, "failed", MESSAGE_FAILURES[code]);
+        if (code === "text_too_long" && ui.input.value === "") {
+          ui.input.value = message.text; // give it back to shorten
+          onInputChange();
+        }
+      }
+    }
+    showError(ERROR_TEXT[code] || (typeof frame.message === "string" && frame.message) || "Something went wrong.");
+    updateTyping();
+  }
+
+  // ---------------------------------------------------------------- start
+
+  window.addEventListener("online", reconnectNow);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") reconnectNow();
+  });
+
+  function start() {
+    document.body.append(host);
+    const wasOpen = storageGet("sessionStorage", OPEN_KEY) === "1";
+    if (CONFIG.openOnLoad || wasOpen) {
+      setOpen(true);
+      ensureConnected();
+    } else if (loadSession()) {
+      ensureConnected(); // resume now so the earlier conversation is there when the panel opens
+    }
+  }
+
+  window.HelplineWidget = {
+    open: openPanel,
+    close: closePanel,
+    /** Send a message as if the customer had typed it. */
+    send: (text) => {
+      openPanel();
+      return sendMessage(text);
+    },
+    /** Test hook: drop the connection as a network failure would. */
+    _debugDropConnection: () => {
+      if (state.socket) state.socket.close(4000, "dropped for a test");
+    },
+    /** Test hook: a summary of the connection state. */
+    _debugState: () => ({
+      server: CONFIG.base,
+      connected: state.ready,
+      generation: state.generation,
+      pending: state.pending.map((m) => ({ id: m.id, text: m.text, state: m.state })),
+      session: loadSession(),
+    }),
+  };
+
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();
