@@ -37,9 +37,10 @@ KNOWN_TYPES = ("message", "feedback", "ping")
 class FrameError(ValueError):
     """A client frame the server cannot use; ``code`` goes back to the client in an error frame."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, client_id: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.client_id = client_id  # the message's own id, so the widget can mark that bubble
 
 
 def parse_client_frame(raw: str, max_chars: int) -> MessageIn | FeedbackIn | PingIn:
@@ -51,21 +52,28 @@ def parse_client_frame(raw: str, max_chars: int) -> MessageIn | FeedbackIn | Pin
     if not isinstance(data, dict):
         raise FrameError("bad_json", "frame must be a JSON object")
     kind = data.get("type")
+    client_id = data.get("id") if isinstance(data.get("id"), str) else None
     if kind not in KNOWN_TYPES:
         raise FrameError("unknown_type", f"unknown frame type {kind!r}; expected one of {', '.join(KNOWN_TYPES)}")
     if kind == "message":
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise FrameError("empty_text", "a message needs a non-empty 'text'")
+            raise FrameError("empty_text", "a message needs a non-empty 'text'", client_id)
         if len(text) > max_chars:
-            raise FrameError("text_too_long", f"message is {len(text)} characters; the limit is {max_chars}")
+            raise FrameError(
+                "text_too_long", f"message is {len(text)} characters; the limit is {max_chars}", client_id
+            )
     try:
         return _client_frame.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "frame"
-        raise FrameError("bad_field", f"{where}: {first['msg']}") from exc
+        raise FrameError("bad_field", f"{where}: {first['msg']}", client_id) from exc
 
 
-def error_frame(code: str, message: str) -> dict[str, str]:
-    return {"type": "error", "code": code, "message": message}
+def error_frame(code: str, message: str, in_reply_to: str | None = None) -> dict[str, str | None]:
+    """An error frame; ``in_reply_to`` names the client message it concerns, when there is one."""
+    frame: dict[str, str | None] = {"type": "error", "code": code, "message": message}
+    if in_reply_to is not None:
+        frame["in_reply_to"] = in_reply_to
+    return frame

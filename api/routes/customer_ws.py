@@ -12,6 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from api.deps import RuntimeDep
 from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, error_frame, parse_client_frame
 from bot.engine import BotReply, DialogueEngine
+from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore, UnknownConversation, UnknownReply
 from bot.streaming import chunks
 
@@ -37,6 +38,7 @@ async def customer_socket(
     if session is None:
         return
     session["welcome"] = engine.replies.welcome
+    session["max_message_chars"] = settings.max_message_chars
     await websocket.send_json(session)
     conversation = session["conversation_id"]
     try:
@@ -50,7 +52,7 @@ async def customer_socket(
             try:
                 frame = parse_client_frame(event["text"], settings.max_message_chars)
             except FrameError as exc:
-                await websocket.send_json(error_frame(exc.code, str(exc)))
+                await websocket.send_json(error_frame(exc.code, str(exc), exc.client_id))
                 continue
             if isinstance(frame, MessageIn):
                 await _answer(websocket, engine, conversation, frame, settings)
@@ -83,13 +85,13 @@ async def _open_session(
 
 
 async def _answer(
-    websocket: WebSocket, engine: DialogueEngine, conversation: str, frame: MessageIn, settings: Any
+    websocket: WebSocket, engine: DialogueEngine, conversation: str, frame: MessageIn, settings: Settings
 ) -> None:
     try:
         reply: BotReply = await engine.respond(conversation, frame.text.strip(), frame.id)
     except Exception:
         log.exception("turn failed in conversation %s", conversation)
-        await websocket.send_json(error_frame("internal", "the bot could not answer; please try again"))
+        await websocket.send_json(error_frame("internal", "the bot could not answer; please try again", frame.id))
         return
     await websocket.send_json({
         "type": "reply.start", "reply_id": reply.reply_id, "in_reply_to": frame.id,

@@ -905,8 +905,9 @@ button { font: inherit; color: inherit; cursor: pointer; }
       return;
     }
     if (MESSAGE_FAILURES[code]) {
-      // Errors carry no message id; the server answers in order, so it is the oldest one sent.
-      const message = state.pending.find((m) => m.state === "sent");
+      // The error names the message it concerns; older servers answer in order, so else the oldest sent.
+      const message =
+        state.pending.find((m) => m.id === frame.in_reply_to) || state.pending.find((m) => m.state === "sent");
       if (message) {
         state.pending.splice(state.pending.indexOf(message), 1);
         setMessageState(message, "failed", MESSAGE_FAILURES[code]);

@@ -85,6 +85,14 @@ def test_bad_input_gets_an_error_frame_and_the_connection_stays_usable(
         assert reply.start["route"] == "smalltalk"
 
 
+def test_errors_about_a_message_name_its_client_id(live_server: LiveServer) -> None:
+    with Customer.open(live_server.ws_url) as customer:
+        assert customer.session["max_message_chars"] == 2000
+        customer.send({"type": "message", "text": "y" * 2001, "id": "long-1"})
+        error = customer.receive()
+    assert error["code"] == "text_too_long" and error["in_reply_to"] == "long-1"
+
+
 def test_the_length_limit_is_inclusive(live_server: LiveServer) -> None:
     with Customer.open(live_server.ws_url) as customer:
         reply = customer.ask("refund " + "x" * 1993)  # exactly 2,000 characters
