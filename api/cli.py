@@ -208,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args, Settings())
     except (FileNotFoundError, ValueError) as exc:  # bad paths and bad files get one clear line
         print(f"helpline: error: {exc}", file=sys.stderr)
+        for other in getattr(exc, "others", []):  # every bad row of a file, not only the first
+            print(f"helpline: error: {other}", file=sys.stderr)
         return 2
 
 

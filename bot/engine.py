@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import anyio.to_thread
@@ -22,8 +22,8 @@ from training.model import Prediction
 class IntentModel(Protocol):
     """What the engine needs of a classifier; ONNX or micro-batched GPU models can stand in."""
 
-    version: str
-    threshold: float
+    @property
+    def version(self) -> str: ...
 
     def predict(self, texts: list[str]) -> list[Prediction]: ...
 
@@ -81,7 +81,7 @@ class DialogueEngine:
         recent = self.store.recent_customer_turns(conversation_id, self.options.context_turns)
         message_id = self.store.log_customer(conversation_id, text, client_id)
         reply = self._decide(text, recent)
-        reply = _with_latency(reply, (time.perf_counter() - started) * 1000)
+        reply = replace(reply, latency_ms=round((time.perf_counter() - started) * 1000, 2))
         self.store.log_bot(conversation_id, message_id, _record(reply))
         if reply.route is Route.HANDOFF:
             self.store.set_state(conversation_id, "waiting")
@@ -101,29 +101,28 @@ class DialogueEngine:
         if prediction is None:
             prediction = models.classifier.predict([text])[0]
         decision = decide(prediction, models.retriever.categories)
-        base = {
-            "reply_id": uuid.uuid4().hex,
-            "intent": prediction.intent,
-            "confidence": round(prediction.confidence, 4),
-            "ranking": [(label, round(p, 4)) for label, p in prediction.ranking],
-            "model_version": models.classifier.version,
-            "followed_up": followed_up,
-        }
+        base = BotReply(
+            reply_id=uuid.uuid4().hex,
+            text="",
+            route=decision.route,
+            intent=prediction.intent,
+            confidence=round(prediction.confidence, 4),
+            ranking=[(label, round(p, 4)) for label, p in prediction.ranking],
+            model_version=models.classifier.version,
+            followed_up=followed_up,
+        )
         if decision.route is Route.SMALLTALK:
-            return BotReply(text=self.replies.smalltalk(prediction.intent), route=Route.SMALLTALK, **base)
+            return replace(base, text=self.replies.smalltalk(prediction.intent))
         if decision.route is Route.HANDOFF:
-            return BotReply(text=self.replies.handoff, route=Route.HANDOFF, **base)
+            return replace(base, text=self.replies.handoff)
         if decision.route is Route.FAQ:
             hit = self._best_hit(models.retriever, query, decision.category)
             if hit is not None:
-                return BotReply(
-                    text=hit.entry.answer, route=Route.FAQ, faq_id=hit.entry.id,
-                    score=round(hit.score, 4), **base,
-                )
+                return replace(base, text=hit.entry.answer, faq_id=hit.entry.id, score=round(hit.score, 4))
         # an explicit out-of-scope class gets the fallback; unsure or unmatched in-scope messages the softer text
         fallback = self.replies.fallback if prediction.intent in OOS_LABELS else self.replies.low_confidence
-        return BotReply(
-            text=fallback, route=Route.FALLBACK, suggestions=self._suggestions(models.retriever, text), **base
+        return replace(
+            base, text=fallback, route=Route.FALLBACK, suggestions=self._suggestions(models.retriever, text)
         )
 
     def _best_hit(self, retriever: FaqRetriever, query: str, category: str | None) -> Hit | None:
@@ -144,10 +143,6 @@ class DialogueEngine:
             if len(seen) == self.options.suggestions:
                 break
         return seen
-
-
-def _with_latency(reply: BotReply, latency_ms: float) -> BotReply:
-    return BotReply(**{**reply.__dict__, "latency_ms": round(latency_ms, 2)})
 
 
 def _record(reply: BotReply) -> BotReplyRecord:

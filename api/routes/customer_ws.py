@@ -71,8 +71,9 @@ async def _open_session(
     if conversation_id is None and token is None:
         new_id, new_token = await anyio.to_thread.run_sync(store.open_conversation)
         return {"type": "session", "conversation_id": new_id, "token": new_token, "resumed": False}
+    conversation_id, token = conversation_id or "", token or ""
     try:
-        await anyio.to_thread.run_sync(store.authenticate, conversation_id or "", token or "")
+        await anyio.to_thread.run_sync(store.authenticate, conversation_id, token)
     except UnknownConversation:
         await websocket.send_json(error_frame("invalid_token", "unknown conversation or wrong token"))
         await websocket.close(code=INVALID_TOKEN_CLOSE)
