@@ -1,0 +1,1 @@
+"""Intent classifier: data loading, fine-tuning, evaluation and the model registry."""
