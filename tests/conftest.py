@@ -49,7 +49,7 @@ def encoder():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def demo_model_dir(request: pytest.FixtureRequest) -> Path:
+def demo_model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A classifier really fine-tuned on the demo intents, cached between runs by data and code hash."""
     from retrieval.encoder import default_encoder_path
     from training.args import TrainingArguments
@@ -57,9 +57,9 @@ def demo_model_dir(request: pytest.FixtureRequest) -> Path:
     from training.trainer import train
 
     key = _fingerprint(DEMO / "intents.csv", ROOT / "training")
-    cache = request.config.cache
-    assert cache is not None
-    target = Path(cache.mkdir("helpline-demo-model")) / key
+    cache = request.config.cache  # None under -p no:cacheprovider: train into this run's temp dir
+    root = Path(cache.mkdir("helpline-demo-model")) if cache else tmp_path_factory.mktemp("demo-model")
+    target = root / key
     if not (target / "config.json").exists():
         shutil.rmtree(target, ignore_errors=True)
         partial = target.with_name(f"{key}.partial-{os.getpid()}")
