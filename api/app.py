@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.routes import customer_ws, health, pages
+from api.routes import admin, agent_api, auth, console, customer_ws, health, pages
 from api.routes.pages import STATIC
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -32,8 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.include_router(health.router)
-    app.include_router(customer_ws.router)
-    app.include_router(pages.router)
+    for module in (health, customer_ws, auth, agent_api, admin, console, pages):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     return app

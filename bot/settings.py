@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     stream_delay_ms: int = Field(20, ge=0, description="Pause between streamed chunks, in milliseconds.")
     context_turns: int = Field(3, ge=0, description="Recent customer turns a short follow-up may lean on.")
     history_limit: int = Field(50, gt=0, description="Messages sent back when a conversation resumes.")
+    redis_url: str | None = Field(
+        None, description="Redis URL; when set, live events cross server replicas through Redis pub/sub."
+    )
+    session_hours: float = Field(12, gt=0, description="How long an agent's login lasts.")
+    cookie_secure: bool = Field(False, description="Mark the console's session cookie Secure (serve over HTTPS).")
+    low_confidence: float = Field(
+        0.5, ge=0, le=1, description="Bot answers under this confidence are flagged for review in the console."
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:
