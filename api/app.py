@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         loading = asyncio.create_task(runtime.start())
         yield
         loading.cancel()
+        await runtime.stop()
 
     app = FastAPI(
         title="Helpline",

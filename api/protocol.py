@@ -24,14 +24,21 @@ class FeedbackIn(BaseModel):
     rating: Literal["up", "down"]
 
 
+class TypingIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["typing"]
+    active: bool
+
+
 class PingIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[MessageIn | FeedbackIn | PingIn, Field(discriminator="type")]
-_client_frame: TypeAdapter[MessageIn | FeedbackIn | PingIn] = TypeAdapter(ClientFrame)
-KNOWN_TYPES = ("message", "feedback", "ping")
+AnyClientFrame = MessageIn | FeedbackIn | TypingIn | PingIn
+ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
+_client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
+KNOWN_TYPES = ("message", "feedback", "typing", "ping")
 
 
 class FrameError(ValueError):
@@ -43,7 +50,7 @@ class FrameError(ValueError):
         self.client_id = client_id  # the message's own id, so the widget can mark that bubble
 
 
-def parse_client_frame(raw: str, max_chars: int) -> MessageIn | FeedbackIn | PingIn:
+def parse_client_frame(raw: str, max_chars: int) -> AnyClientFrame:
     """Parse and validate one text frame, raising ``FrameError`` with the code the client sees."""
     try:
         data: Any = json.loads(raw)

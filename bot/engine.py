@@ -10,6 +10,7 @@ from typing import Protocol
 import anyio.to_thread
 
 from bot import context
+from bot.handoff import TurnLogged
 from bot.policy import Route, decide
 from bot.replies import Replies
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
@@ -41,6 +42,8 @@ class EngineOptions:
     faq_min_score: float = 0.45
     suggestions: int = 3
     context_turns: int = 3
+    low_confidence: float = 0.5  # answers under this are flagged for review
+    fallbacks_before_handoff: int = 2  # fallbacks in a row that bring in a person
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,22 @@ class BotReply:
     followed_up: bool = False
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One customer message and what came of it; ``reply`` is None while a person handles the chat."""
+
+    conversation_id: str
+    message_id: int
+    reply: BotReply | None = None
+    reply_message_id: int | None = None
+    handoff: str | None = None  # "asked" | "fallbacks" when this turn asked for a person
+
+    @property
+    def logged(self) -> TurnLogged:
+        ids = (self.message_id,) if self.reply_message_id is None else (self.message_id, self.reply_message_id)
+        return TurnLogged(self.conversation_id, ids, self.handoff)
+
+
 class DialogueEngine:
     """Answers customer messages; usable from the server, a CLI or a test without any transport."""
 
@@ -72,20 +91,31 @@ class DialogueEngine:
         self.replies = replies
         self.options = options or EngineOptions()
 
-    async def respond(self, conversation_id: str, text: str, client_id: str | None = None) -> BotReply:
+    async def respond(self, conversation_id: str, text: str, client_id: str | None = None) -> Turn:
         """``answer`` off the event loop: inference and database writes run in a worker thread."""
         return await anyio.to_thread.run_sync(self.answer, conversation_id, text, client_id)
 
-    def answer(self, conversation_id: str, text: str, client_id: str | None = None) -> BotReply:
+    def answer(self, conversation_id: str, text: str, client_id: str | None = None) -> Turn:
+        """Log the customer's message and, unless a person handles the chat, the bot's reply."""
         started = time.perf_counter()
+        handler = self.store.handler(conversation_id)
+        if handler.state == "closed":  # a new message reopens a closed conversation with the bot
+            self.store.transition(conversation_id, ("closed",), "bot")
+        elif handler.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
+            return Turn(conversation_id, self.store.log_customer(conversation_id, text, client_id))
         recent = self.store.recent_customer_turns(conversation_id, self.options.context_turns)
         message_id = self.store.log_customer(conversation_id, text, client_id)
         reply = self._decide(text, recent)
+        handoff = "asked" if reply.route is Route.HANDOFF else None
+        if reply.route is Route.FALLBACK and handler.fallback_streak + 1 >= self.options.fallbacks_before_handoff:
+            reply, handoff = replace(reply, route=Route.HANDOFF, text=self.replies.handoff), "fallbacks"
         reply = replace(reply, latency_ms=round((time.perf_counter() - started) * 1000, 2))
-        self.store.log_bot(conversation_id, message_id, _record(reply))
-        if reply.route is Route.HANDOFF:
-            self.store.set_state(conversation_id, "waiting")
-        return reply
+        unsure = reply.confidence < self.options.low_confidence
+        flagged = reply.route is Route.FALLBACK or handoff == "fallbacks" or unsure
+        reply_id = self.store.log_bot(conversation_id, message_id, _record(reply, flagged))
+        if handoff:
+            self.store.transition(conversation_id, ("bot",), "waiting")
+        return Turn(conversation_id, message_id, reply, reply_id, handoff)
 
     def _decide(self, text: str, recent: list[context.PastTurn]) -> BotReply:
         models = self.models  # one snapshot per turn, so a swap never mixes versions
@@ -145,10 +175,10 @@ class DialogueEngine:
         return seen
 
 
-def _record(reply: BotReply) -> BotReplyRecord:
+def _record(reply: BotReply, flagged: bool) -> BotReplyRecord:
     return BotReplyRecord(
         reply_id=reply.reply_id, text=reply.text, intent=reply.intent, confidence=reply.confidence,
         ranking=[list(pair) for pair in reply.ranking], route=reply.route.value, faq_id=reply.faq_id,
         score=reply.score, suggestions=reply.suggestions, model_version=reply.model_version,
-        latency_ms=reply.latency_ms,
+        latency_ms=reply.latency_ms, flagged=flagged,
     )

@@ -10,6 +10,8 @@ from pathlib import Path
 import anyio.to_thread
 
 from bot.engine import DialogueEngine, EngineOptions, Models
+from bot.events import EventBus, make_bus
+from bot.handoff import HandoffService
 from bot.replies import Replies
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
@@ -52,6 +54,7 @@ def engine_options(settings: Settings) -> EngineOptions:
         faq_min_score=settings.faq_min_score,
         suggestions=settings.suggestions,
         context_turns=settings.context_turns,
+        low_confidence=settings.low_confidence,
     )
 
 
@@ -72,12 +75,20 @@ class Runtime:
         self.settings = settings
         self.store: TranscriptStore | None = None
         self.engine: DialogueEngine | None = None
+        self.handoff: HandoffService | None = None
+        self.bus: EventBus = make_bus(settings.redis_url)
         self.error: str | None = None
         self._loaded = asyncio.Event()
+
+    def faq_question(self, faq_id: str) -> str | None:
+        """The served FAQ's question for an entry id (None before the FAQ loads, or if it is gone)."""
+        entry = self.engine.models.retriever.entry(faq_id) if self.engine else None
+        return entry.question if entry else None
 
     async def start(self) -> None:
         try:
             self.store = await anyio.to_thread.run_sync(open_store, self.settings)
+            self.handoff = HandoffService(self.store, self.bus, self.faq_question)
             self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store)
             log.info("bot ready: model %s", self.engine.models.classifier.version)
         except Exception as exc:  # a bad model or data path must surface, not hang the server
@@ -85,6 +96,9 @@ class Runtime:
             log.error("bot failed to load: %s", self.error)
         finally:
             self._loaded.set()
+
+    async def stop(self) -> None:
+        await self.bus.close()
 
     async def wait_ready(self, timeout: float) -> DialogueEngine | None:
         """The engine once loaded (None if loading failed or took longer than ``timeout``)."""

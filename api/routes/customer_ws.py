@@ -1,17 +1,21 @@
-"""The customer socket ``/ws``: sessions, messages answered as streamed replies, feedback, errors."""
+"""The customer socket ``/ws``: sessions, messages answered as streamed replies, feedback, live handoff."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.deps import RuntimeDep
-from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, error_frame, parse_client_frame
-from bot.engine import BotReply, DialogueEngine
+from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, error_frame, parse_client_frame
+from bot.engine import DialogueEngine, Turn
+from bot.events import customer_channel
+from bot.handoff import HandoffService
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore, UnknownConversation, UnknownReply
 from bot.streaming import chunks
@@ -23,45 +27,86 @@ INVALID_TOKEN_CLOSE = 4401
 READY_TIMEOUT_S = 120.0
 
 
+class Outbox:
+    """Serialises sends: replies and live events (agent messages, state) share one socket."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self._lock = asyncio.Lock()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        async with self._lock:
+            await self.websocket.send_json(frame)
+
+
 @router.websocket("/ws")
 async def customer_socket(
     websocket: WebSocket, runtime: RuntimeDep, conversation_id: str | None = None, token: str | None = None
 ) -> None:
     await websocket.accept()
     engine = await runtime.wait_ready(READY_TIMEOUT_S)
-    if engine is None:
+    if engine is None or runtime.handoff is None:
         await websocket.send_json(error_frame("unavailable", runtime.error or "the bot is still loading"))
         await websocket.close(code=1013)
         return
-    settings = runtime.settings
+    settings, handoff = runtime.settings, runtime.handoff
     session = await _open_session(websocket, engine.store, conversation_id, token, settings.history_limit)
     if session is None:
         return
-    session["welcome"] = engine.replies.welcome
-    session["max_message_chars"] = settings.max_message_chars
-    await websocket.send_json(session)
     conversation = session["conversation_id"]
+    handler = await anyio.to_thread.run_sync(engine.store.handler, conversation)
+    session.update(
+        welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
+        state=handler.state, agent=handler.agent_name,
+    )
+    outbox = Outbox(websocket)
+    async with runtime.bus.subscribe(customer_channel(conversation)) as events:
+        await outbox.send(session)
+        forwarding = asyncio.create_task(_forward(events, outbox))
+        try:
+            await _serve(websocket, outbox, engine, handoff, conversation, settings)
+        finally:
+            forwarding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await forwarding
+
+
+async def _serve(
+    websocket: WebSocket, outbox: Outbox, engine: DialogueEngine, handoff: HandoffService,
+    conversation: str, settings: Settings,
+) -> None:
     try:
         while True:
             event = await websocket.receive()
             if event["type"] == "websocket.disconnect":
                 return
             if event.get("text") is None:
-                await websocket.send_json(error_frame("binary_frame", "send JSON text frames, not binary"))
+                await outbox.send(error_frame("binary_frame", "send JSON text frames, not binary"))
                 continue
             try:
                 frame = parse_client_frame(event["text"], settings.max_message_chars)
             except FrameError as exc:
-                await websocket.send_json(error_frame(exc.code, str(exc), exc.client_id))
+                await outbox.send(error_frame(exc.code, str(exc), exc.client_id))
                 continue
             if isinstance(frame, MessageIn):
-                await _answer(websocket, engine, conversation, frame, settings)
+                await _answer(outbox, engine, handoff, conversation, frame, settings)
             elif isinstance(frame, FeedbackIn):
-                await _rate(websocket, engine.store, conversation, frame)
+                await _rate(outbox, engine.store, conversation, frame)
+            elif isinstance(frame, TypingIn):
+                await handoff.customer_typing(conversation, frame.active)
             elif isinstance(frame, PingIn):
-                await websocket.send_json({"type": "pong"})
+                await outbox.send({"type": "pong"})
     except WebSocketDisconnect:
         return
+
+
+async def _forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox) -> None:
+    """Pass live events for this conversation (state changes, agent messages, agent typing) to the widget."""
+    async for event in events:
+        try:
+            await outbox.send(event)
+        except (RuntimeError, WebSocketDisconnect):  # the socket closed under us
+            return
 
 
 async def _open_session(
@@ -86,33 +131,39 @@ async def _open_session(
 
 
 async def _answer(
-    websocket: WebSocket, engine: DialogueEngine, conversation: str, frame: MessageIn, settings: Settings
+    outbox: Outbox, engine: DialogueEngine, handoff: HandoffService, conversation: str, frame: MessageIn,
+    settings: Settings,
 ) -> None:
     try:
-        reply: BotReply = await engine.respond(conversation, frame.text.strip(), frame.id)
+        turn: Turn = await engine.respond(conversation, frame.text.strip(), frame.id)
     except Exception:
         log.exception("turn failed in conversation %s", conversation)
-        await websocket.send_json(error_frame("internal", "the bot could not answer; please try again", frame.id))
+        await outbox.send(error_frame("internal", "the bot could not answer; please try again", frame.id))
         return
-    await websocket.send_json({
+    await handoff.announce(turn.logged)
+    reply = turn.reply
+    if reply is None:  # a person handles this conversation: no bot reply
+        await outbox.send({"type": "message.received", "in_reply_to": frame.id, "message_id": turn.message_id})
+        return
+    await outbox.send({
         "type": "reply.start", "reply_id": reply.reply_id, "in_reply_to": frame.id,
         "intent": reply.intent, "confidence": reply.confidence, "route": reply.route.value,
     })
     delay = settings.stream_delay_ms / 1000
     for piece in chunks(reply.text, settings.stream_chunk_words):
-        await websocket.send_json({"type": "reply.delta", "reply_id": reply.reply_id, "text": piece})
+        await outbox.send({"type": "reply.delta", "reply_id": reply.reply_id, "text": piece})
         if delay:
             await asyncio.sleep(delay)
-    await websocket.send_json({
+    await outbox.send({
         "type": "reply.end", "reply_id": reply.reply_id, "text": reply.text, "faq_id": reply.faq_id,
         "score": reply.score, "suggestions": reply.suggestions,
     })
 
 
-async def _rate(websocket: WebSocket, store: TranscriptStore, conversation: str, frame: FeedbackIn) -> None:
+async def _rate(outbox: Outbox, store: TranscriptStore, conversation: str, frame: FeedbackIn) -> None:
     try:
         await anyio.to_thread.run_sync(store.record_feedback, conversation, frame.reply_id, frame.rating)
     except UnknownReply:
-        await websocket.send_json(error_frame("unknown_reply", f"no reply {frame.reply_id} in this conversation"))
+        await outbox.send(error_frame("unknown_reply", f"no reply {frame.reply_id} in this conversation"))
         return
-    await websocket.send_json({"type": "feedback.ok", "reply_id": frame.reply_id, "rating": frame.rating})
+    await outbox.send({"type": "feedback.ok", "reply_id": frame.reply_id, "rating": frame.rating})

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store.models import Conversation, Feedback, Message, utcnow
+from bot.store.models import Agent, Conversation, Feedback, Message, utcnow
 
 EXPORT_FIELDS = (
     "conversation_id", "message_id", "created_at", "role", "text", "intent", "confidence", "route",
@@ -45,6 +45,20 @@ class BotReplyRecord:
     suggestions: list[str] = field(default_factory=list)
     model_version: str | None = None
     latency_ms: float | None = None
+    flagged: bool = False  # a fallback or a low-confidence answer, for the console's review filter
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """Who answers the customer: the bot, nobody yet (waiting), an agent, or nobody (closed)."""
+
+    state: str
+    agent_id: int | None
+    agent_name: str | None
+    fallback_streak: int = 0
+
+
+PREVIEW_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,19 @@ class PastTurn:
     route: str | None
     faq_id: str | None
     created_at: datetime
+
+
+def _touch(conversation_id: str, text: str) -> Any:
+    """The update every new message makes to its conversation's inbox fields."""
+    return (
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(
+            updated_at=utcnow(),
+            message_count=Conversation.message_count + 1,
+            last_message=text[:PREVIEW_CHARS],
+        )
+    )
 
 
 def _hash_token(token: str) -> str:
@@ -93,19 +120,37 @@ class TranscriptStore:
             raise UnknownConversation(conversation_id)
 
     def state(self, conversation_id: str) -> str:
-        with self.session() as session:
-            state = session.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
-        if state is None:
-            raise UnknownConversation(conversation_id)
-        return state
+        return self.handler(conversation_id).state
 
-    def set_state(self, conversation_id: str, state: str) -> None:
-        with self.session() as session, session.begin():
-            session.execute(
-                update(Conversation)
+    def handler(self, conversation_id: str) -> ConversationState:
+        """The conversation's state and the agent holding it, if any."""
+        with self.session() as session:
+            row = session.execute(
+                select(
+                    Conversation.state, Conversation.assigned_agent_id, Agent.display_name,
+                    Conversation.fallback_streak,
+                )
+                .outerjoin(Agent, Agent.id == Conversation.assigned_agent_id)
                 .where(Conversation.id == conversation_id)
-                .values(state=state, updated_at=utcnow())
+            ).first()
+        if row is None:
+            raise UnknownConversation(conversation_id)
+        return ConversationState(row[0], row[1], row[2], row[3])
+
+    def transition(
+        self, conversation_id: str, allowed: tuple[str, ...], state: str, agent_id: int | None = None
+    ) -> bool:
+        """Move to ``state`` only from one of ``allowed``, atomically; False when another change won."""
+        with self.session() as session, session.begin():
+            result = session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.state.in_(allowed))
+                .values(state=state, assigned_agent_id=agent_id, fallback_streak=0, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
             )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+
 
     # messages ------------------------------------------------------------------------------
 
@@ -114,9 +159,16 @@ class TranscriptStore:
         with self.session() as session, session.begin():
             message = Message(conversation_id=conversation_id, role="customer", text=text, client_id=client_id)
             session.add(message)
-            session.execute(
-                update(Conversation).where(Conversation.id == conversation_id).values(updated_at=utcnow())
-            )
+            session.execute(_touch(conversation_id, text))
+            session.flush()
+            return message.id
+
+    def log_message(self, conversation_id: str, role: str, text: str, agent_id: int | None = None) -> int:
+        """Store an agent's message or a system notice ("Maya joined"); returns its id."""
+        with self.session() as session, session.begin():
+            message = Message(conversation_id=conversation_id, role=role, text=text, agent_id=agent_id)
+            session.add(message)
+            session.execute(_touch(conversation_id, text))
             session.flush()
             return message.id
 
@@ -129,6 +181,9 @@ class TranscriptStore:
                 suggestions=reply.suggestions, model_version=reply.model_version, latency_ms=reply.latency_ms,
             )
             session.add(message)
+            streak = Conversation.fallback_streak + 1 if reply.route == "fallback" else 0
+            touch = _touch(conversation_id, reply.text).values(fallback_streak=streak)
+            session.execute(touch.values(flagged=True) if reply.flagged else touch)
             if in_reply_to is not None:  # the customer message carries the same decision, for review and export
                 session.execute(
                     update(Message).where(Message.id == in_reply_to).values(
@@ -157,13 +212,18 @@ class TranscriptStore:
                 session.add(Feedback(conversation_id=conversation_id, message_id=message_id, rating=rating))
             else:
                 existing.rating, existing.created_at = rating, utcnow()
+            if rating == "down":
+                session.execute(
+                    update(Conversation).where(Conversation.id == conversation_id).values(negative_feedback=True)
+                )
 
     def history(self, conversation_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The newest ``limit`` messages, oldest first, as the widget renders them."""
         with self.session() as session:
             rows = session.execute(
-                select(Message, Feedback.rating)
+                select(Message, Feedback.rating, Agent.display_name)
                 .outerjoin(Feedback, Feedback.message_id == Message.id)
+                .outerjoin(Agent, Agent.id == Message.agent_id)
                 .where(Message.conversation_id == conversation_id)
                 .order_by(Message.id.desc())
                 .limit(limit)
@@ -171,10 +231,10 @@ class TranscriptStore:
         return [
             {
                 "role": m.role, "text": m.text, "reply_id": m.reply_id,
-                "suggestions": m.suggestions or [], "rating": rating,
-                "created_at": m.created_at.isoformat(),
+                "suggestions": m.suggestions or [], "rating": rating, "agent": agent,
+                "message_id": m.id, "created_at": m.created_at.isoformat(),
             }
-            for m, rating in reversed(rows)
+            for m, rating, agent in reversed(rows)
         ]
 
     def recent_customer_turns(self, conversation_id: str, limit: int) -> list[PastTurn]:

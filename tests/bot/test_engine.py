@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import DialogueEngine
+from bot.engine import BotReply, DialogueEngine
 from bot.policy import Route
 from bot.runtime import build_engine
 from bot.settings import Settings
@@ -18,13 +18,19 @@ def engine(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Dia
     return build_engine(Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{db}"))
 
 
+def ask(engine: DialogueEngine, conversation: str, text: str, client_id: str | None = None) -> BotReply:
+    turn = engine.answer(conversation, text, client_id)
+    assert turn.reply is not None, "the bot should have answered"
+    return turn.reply
+
+
 @pytest.fixture
 def conversation(engine: DialogueEngine) -> str:
     return engine.store.open_conversation()[0]
 
 
 def test_faq_question_is_answered_from_its_category(engine: DialogueEngine, conversation: str) -> None:
-    reply = engine.answer(conversation, "How long does a refund take?")
+    reply = ask(engine, conversation, "How long does a refund take?")
     assert reply.route is Route.FAQ and reply.intent == "refunds"
     entry = engine.models.retriever.entry(reply.faq_id or "")
     assert entry is not None and entry.category == "refunds" and entry.answer == reply.text
@@ -32,19 +38,44 @@ def test_faq_question_is_answered_from_its_category(engine: DialogueEngine, conv
 
 
 def test_smalltalk_gets_a_canned_reply(engine: DialogueEngine, conversation: str) -> None:
-    reply = engine.answer(conversation, "thank you so much!")
+    reply = ask(engine, conversation, "thank you so much!")
     assert reply.route is Route.SMALLTALK and reply.intent == "thanks"
     assert reply.text in engine.replies.thanks
 
 
 def test_asking_for_a_person_marks_the_conversation_waiting(engine: DialogueEngine, conversation: str) -> None:
-    reply = engine.answer(conversation, "I want to talk to a real person please")
+    reply = ask(engine, conversation, "I want to talk to a real person please")
     assert reply.route is Route.HANDOFF and reply.text == engine.replies.handoff
+    assert engine.store.state(conversation) == "waiting"
+    silent = engine.answer(conversation, "hello? how long does a refund take?")
+    assert silent.reply is None, "the bot must stay silent while the customer waits for a person"
+    assert engine.store.history(conversation)[-1]["text"] == "hello? how long does a refund take?"
+
+
+def test_two_fallbacks_in_a_row_bring_in_a_person(engine: DialogueEngine, conversation: str) -> None:
+    first = ask(engine, conversation, "what's the capital of australia")
+    assert first.route is Route.FALLBACK and engine.store.state(conversation) == "bot"
+    second = engine.answer(conversation, "who won the football world cup in 1998")
+    assert second.handoff == "fallbacks" and second.reply is not None
+    assert second.reply.route is Route.HANDOFF and second.reply.text == engine.replies.handoff
     assert engine.store.state(conversation) == "waiting"
 
 
+def test_a_fallback_between_answers_does_not_count_twice(engine: DialogueEngine, conversation: str) -> None:
+    assert ask(engine, conversation, "what's the capital of australia").route is Route.FALLBACK
+    assert ask(engine, conversation, "How long does a refund take?").route is Route.FAQ
+    assert ask(engine, conversation, "who won the football world cup in 1998").route is Route.FALLBACK
+    assert engine.store.state(conversation) == "bot"
+
+
+def test_a_message_reopens_a_closed_conversation(engine: DialogueEngine, conversation: str) -> None:
+    assert engine.store.transition(conversation, ("bot",), "closed")
+    assert ask(engine, conversation, "Do you ship to Norway?").route is Route.FAQ
+    assert engine.store.state(conversation) == "bot"
+
+
 def test_out_of_scope_falls_back_with_suggestions(engine: DialogueEngine, conversation: str) -> None:
-    reply = engine.answer(conversation, "what's the capital of australia")
+    reply = ask(engine, conversation, "what's the capital of australia")
     assert reply.route is Route.FALLBACK
     assert len(reply.suggestions) == 3
     questions = {e.question for e in engine.models.retriever.entries}
@@ -52,16 +83,16 @@ def test_out_of_scope_falls_back_with_suggestions(engine: DialogueEngine, conver
 
 
 def test_short_follow_up_stays_on_the_earlier_topic(engine: DialogueEngine, conversation: str) -> None:
-    first = engine.answer(conversation, "I sent my jacket back, when will I get my refund?")
+    first = ask(engine, conversation, "I sent my jacket back, when will I get my refund?")
     assert first.intent == "refunds"
-    follow = engine.answer(conversation, "how long does that take?")
+    follow = ask(engine, conversation, "how long does that take?")
     assert follow.followed_up and follow.intent == "refunds" and follow.route is Route.FAQ
     entry = engine.models.retriever.entry(follow.faq_id or "")
     assert entry is not None and entry.category == "refunds"
 
 
 def test_every_turn_is_logged_with_its_decision(engine: DialogueEngine, conversation: str) -> None:
-    reply = engine.answer(conversation, "Do you ship to Norway?", client_id="c9")
+    reply = ask(engine, conversation, "Do you ship to Norway?", client_id="c9")
     logged = [r for r in engine.store.export_rows() if r["conversation_id"] == conversation]
     customer, bot = logged
     assert customer["role"] == "customer" and customer["intent"] == reply.intent

@@ -1,0 +1,95 @@
+"""Live events between customers and agents: in-process by default, across replicas through Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+Event = dict[str, Any]
+AGENTS = "agents"  # every agent socket listens here
+
+
+def customer_channel(conversation_id: str) -> str:
+    """Frames for the customer's own sockets (every open tab of that conversation)."""
+    return f"customer:{conversation_id}"
+
+
+class EventBus(Protocol):
+    async def publish(self, channel: str, event: Event) -> None: ...
+
+    def subscribe(self, channel: str) -> Any:
+        """An async context manager yielding an async iterator of the channel's events."""
+
+    async def close(self) -> None: ...
+
+
+class LocalBus:
+    """Delivers events to subscribers in this process only (one server, or tests)."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+
+    async def publish(self, channel: str, event: Event) -> None:
+        for queue in list(self._queues.get(channel, ())):
+            queue.put_nowait(event)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Event]]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._queues[channel].add(queue)
+
+        async def events() -> AsyncIterator[Event]:
+            while True:
+                yield await queue.get()
+
+        try:
+            yield events()
+        finally:
+            self._queues[channel].discard(queue)
+            if not self._queues[channel]:
+                del self._queues[channel]
+
+    async def close(self) -> None:
+        self._queues.clear()
+
+
+class RedisBus:
+    """Redis pub/sub, so an agent on one replica talks with a customer on another."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(url)
+
+    async def publish(self, channel: str, event: Event) -> None:
+        await self._redis.publish(f"helpline:{channel}", json.dumps(event))
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Event]]:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(f"helpline:{channel}")
+        # wait for Redis to confirm, so no event published after this returns is missed
+        while (await pubsub.get_message(timeout=5.0)) is None:
+            pass
+
+        async def events() -> AsyncIterator[Event]:
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    yield json.loads(message["data"])
+
+        try:
+            yield events()
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def make_bus(redis_url: str | None) -> EventBus:
+    return RedisBus(redis_url) if redis_url else LocalBus()
