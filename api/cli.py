@@ -154,6 +154,34 @@ def cmd_transcripts_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _read_new_password() -> str:
+    """The new agent's password: prompted twice on a terminal, else the first line of standard input."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != password:
+        raise ValueError("the passwords do not match")
+    return password
+
+
+def cmd_agents_add(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.accounts import Accounts, check_new_password
+    from bot.store.db import make_engine, migrate
+    from bot.store.transcripts import TranscriptStore
+
+    password = _read_new_password()
+    check_new_password(password)
+    engine = make_engine(settings.resolved_database_url)  # no model to load: start in a second, not ten
+    migrate(engine)
+    agent = Accounts(TranscriptStore(engine), settings.session_hours).add_agent(
+        args.name, password, args.role, args.display_name
+    )
+    _print_json(agent.to_dict())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helpline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -198,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--output", "-o", help="file to write; default standard output")
     export.set_defaults(func=cmd_transcripts_export)
+
+    agents = sub.add_parser("agents", help="console accounts").add_subparsers(dest="agents_command", required=True)
+    add = agents.add_parser("add", help="create an agent; the password is prompted (or read from standard input)")
+    add.add_argument("name", help="login name")
+    add.add_argument("--role", choices=["agent", "admin"], default="agent")
+    add.add_argument("--display-name", help="the name customers and colleagues see; default NAME")
+    add.set_defaults(func=cmd_agents_add)
     return parser
 
 
