@@ -57,7 +57,7 @@ def demo_model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     from training.trainer import train
 
     key = _fingerprint(DEMO / "intents.csv", ROOT / "training")
-    cache = request.config.cache  # None under -p no:cacheprovider: train into this run's temp dir
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider: use a temp dir
     root = Path(cache.mkdir("helpline-demo-model")) if cache else tmp_path_factory.mktemp("demo-model")
     target = root / key
     if not (target / "config.json").exists():

@@ -62,7 +62,7 @@ async def customer_socket(
     outbox = Outbox(websocket)
     async with runtime.bus.subscribe(customer_channel(conversation)) as events:
         await outbox.send(session)
-        forwarding = asyncio.create_task(_forward(events, outbox))
+        forwarding = asyncio.create_task(forward(events, outbox))
         try:
             await _serve(websocket, outbox, engine, handoff, conversation, settings)
         finally:
@@ -100,7 +100,7 @@ async def _serve(
         return
 
 
-async def _forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox) -> None:
+async def forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox) -> None:
     """Pass live events for this conversation (state changes, agent messages, agent typing) to the widget."""
     async for event in events:
         try:
@@ -140,10 +140,10 @@ async def _answer(
         log.exception("turn failed in conversation %s", conversation)
         await outbox.send(error_frame("internal", "the bot could not answer; please try again", frame.id))
         return
-    await handoff.announce(turn.logged)
     reply = turn.reply
     if reply is None:  # a person handles this conversation: no bot reply
         await outbox.send({"type": "message.received", "in_reply_to": frame.id, "message_id": turn.message_id})
+        await handoff.announce(turn.logged)
         return
     await outbox.send({
         "type": "reply.start", "reply_id": reply.reply_id, "in_reply_to": frame.id,
@@ -158,6 +158,7 @@ async def _answer(
         "type": "reply.end", "reply_id": reply.reply_id, "text": reply.text, "faq_id": reply.faq_id,
         "score": reply.score, "suggestions": reply.suggestions,
     })
+    await handoff.announce(turn.logged)  # after the reply, so a handoff's state frame follows its text
 
 
 async def _rate(outbox: Outbox, store: TranscriptStore, conversation: str, frame: FeedbackIn) -> None:

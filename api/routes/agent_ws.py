@@ -1,0 +1,74 @@
+"""The agent socket ``/agent/ws``: live inbox events, customer messages and typing, for logged-in agents."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ValidationError
+
+from api.deps import SESSION_COOKIE, RuntimeDep, authenticate
+from api.protocol import error_frame
+from api.routes.customer_ws import READY_TIMEOUT_S, Outbox, forward
+from bot.accounts import Accounts
+from bot.events import AGENTS
+
+router = APIRouter()
+UNAUTHORIZED_CLOSE = 4401
+
+
+class AgentTypingIn(BaseModel):
+    type: str
+    conversation_id: str
+    active: bool
+
+
+def _cross_site_cookie(websocket: WebSocket) -> bool:
+    """A cookie-authenticated socket opened by another site's page (cross-site WebSocket hijacking)."""
+    if SESSION_COOKIE not in websocket.cookies or "authorization" in websocket.headers:
+        return False
+    origin = websocket.headers.get("origin")
+    return origin is not None and urlsplit(origin).netloc != websocket.headers.get("host")
+
+
+@router.websocket("/agent/ws")
+async def agent_socket(websocket: WebSocket, runtime: RuntimeDep) -> None:
+    await websocket.accept()
+    await runtime.wait_ready(READY_TIMEOUT_S)
+    if runtime.store is None or runtime.handoff is None:
+        await websocket.send_json(error_frame("unavailable", runtime.error or "the server is starting"))
+        await websocket.close(code=1013)
+        return
+    accounts = Accounts(runtime.store, runtime.settings.session_hours)
+    agent = None if _cross_site_cookie(websocket) else await anyio.to_thread.run_sync(authenticate, websocket, accounts)
+    if agent is None:
+        await websocket.send_json(error_frame("unauthorized", "log in as an agent"))
+        await websocket.close(code=UNAUTHORIZED_CLOSE)
+        return
+    handoff, outbox = runtime.handoff, Outbox(websocket)
+    async with runtime.bus.subscribe(AGENTS) as events:
+        await outbox.send({"type": "hello", "agent": agent.to_dict()})
+        forwarding = asyncio.create_task(forward(events, outbox))
+        try:
+            while True:
+                raw = await websocket.receive_text()
+                try:
+                    frame = json.loads(raw)
+                    if isinstance(frame, dict) and frame.get("type") == "ping":
+                        await outbox.send({"type": "pong"})
+                        continue
+                    typing = AgentTypingIn.model_validate(frame)
+                except (json.JSONDecodeError, ValidationError):
+                    await outbox.send(error_frame("bad_frame", "expected a typing or ping frame"))
+                    continue
+                await handoff.agent_typing(typing.conversation_id, agent, typing.active)
+        except (WebSocketDisconnect, KeyError, RuntimeError):  # closed, or a binary frame on a closing socket
+            return
+        finally:
+            forwarding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await forwarding

@@ -1,0 +1,101 @@
+"""Two real server processes sharing PostgreSQL and Redis: an agent on one replica serves a customer on the other."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from bot.accounts import Accounts
+from bot.store.db import make_engine, migrate
+from bot.store.transcripts import TranscriptStore
+from tests.api.wsclient import Customer
+from tests.servers import LiveServer, start_server, stop_server
+
+REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def replicas(demo_data_dir: Path, postgres_url: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    Accounts(TranscriptStore(engine)).add_agent("maya", "correct horse battery", "agent", "Maya")
+    engine.dispose()
+    first = start_server(demo_data_dir, postgres_url, tmp_path / "a.log", HELPLINE_REDIS_URL=REDIS_URL)
+    try:
+        second = start_server(demo_data_dir, postgres_url, tmp_path / "b.log", HELPLINE_REDIS_URL=REDIS_URL)
+    except Exception:
+        stop_server(first)
+        raise
+    yield first, second
+    stop_server(second)
+    stop_server(first)
+
+
+def next_event(agent_ws: ClientConnection, kind: str, conversation: str, timeout: float = 30) -> dict[str, Any]:
+    """The next agent event of ``kind`` about ``conversation`` (others, e.g. from other tests, are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        event = json.loads(agent_ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        about = event.get("conversation_id") or event.get("conversation", {}).get("id")
+        if event["type"] == kind and about == conversation:
+            return event
+
+
+def next_frame(customer: Customer, kind: str) -> dict[str, Any]:
+    while True:
+        frame = customer.receive(timeout=30)
+        if frame["type"] == kind:
+            return frame
+
+
+def test_agent_on_one_replica_talks_with_customer_on_another(replicas: tuple[LiveServer, LiveServer]) -> None:
+    customer_side, agent_side = replicas
+    login = httpx.post(f"{agent_side.url}/api/auth/login", json={"name": "maya", "password": "correct horse battery"})
+    assert login.status_code == 200, login.text
+    api = httpx.Client(base_url=agent_side.url, headers={"Authorization": f"Bearer {login.json()['token']}"})
+    ws_url = agent_side.ws_url.replace("/ws", "/agent/ws")
+    with connect(ws_url, additional_headers={"Authorization": f"Bearer {login.json()['token']}"}) as agent_ws:
+        assert json.loads(agent_ws.recv(timeout=10))["type"] == "hello"
+        with Customer.open(customer_side.ws_url) as customer:
+            conversation = customer.session["conversation_id"]
+            asked = customer.ask("I want to talk to a person")
+            assert asked.start["route"] == "handoff"
+            assert next_frame(customer, "state") == {"type": "state", "state": "waiting", "agent": None}
+            request = next_event(agent_ws, "handoff.requested", conversation)
+            assert request["reason"] == "asked" and request["conversation"]["state"] == "waiting"
+
+            accepted = api.post(f"/api/agent/conversations/{conversation}/accept")
+            assert accepted.status_code == 200 and accepted.json()["assigned_agent"] == "Maya"
+            assert next_frame(customer, "state") == {"type": "state", "state": "agent", "agent": "Maya"}
+
+            agent_ws.send(json.dumps({"type": "typing", "conversation_id": conversation, "active": True}))
+            typing = next_frame(customer, "typing")
+            assert typing["agent"] == "Maya" and typing["active"] is True
+            sent = api.post(f"/api/agent/conversations/{conversation}/messages", json={"text": "Hi, Maya here."})
+            assert sent.status_code == 201, sent.text
+            delivered = next_frame(customer, "agent.message")
+            assert delivered["text"] == "Hi, Maya here." and delivered["agent"] == "Maya"
+
+            customer.send({"type": "typing", "active": True})
+            assert next_event(agent_ws, "typing", conversation)["active"] is True
+            customer.send({"type": "message", "text": "How long does a refund take?", "id": "c2"})
+            received = next_frame(customer, "message.received")
+            assert received["in_reply_to"] == "c2", "the bot must stay silent while the agent holds the chat"
+            relayed = next_event(agent_ws, "message", conversation)
+            while relayed["message"]["role"] != "customer":
+                relayed = next_event(agent_ws, "message", conversation)
+            assert relayed["message"]["text"] == "How long does a refund take?"
+
+            assert api.post(f"/api/agent/conversations/{conversation}/handback").status_code == 200
+            assert next_frame(customer, "state") == {"type": "state", "state": "bot", "agent": None}
+            again = customer.ask("How long does a refund take?")
+            assert again.start["route"] == "faq" and "business days" in again.text
+    api.close()
