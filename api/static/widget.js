@@ -7,8 +7,12 @@
  * Theming: set --hl-accent (any CSS colour) on #helpline-widget from the host page.
  *
  * Plain JavaScript, no build step, no requests beyond the Helpline server. The UI lives in a
- * Shadow DOM so the host page's CSS cannot reach it. Customer and bot text is only ever set
+ * Shadow DOM so the host page's CSS cannot reach it. Customer, bot and agent text is only ever set
  * through textContent.
+ *
+ * Live handoff: the server says who answers ("state" frames: bot, waiting, agent, closed). While a
+ * person handles the chat the bot is silent, the customer's messages are acknowledged with
+ * "message.received", and the agent's messages and typing arrive as "agent.message" and "typing".
  */
 (function () {
   "use strict";
@@ -22,6 +26,11 @@
   const PING_EVERY_MS = 25000;
   const PONG_TIMEOUT_MS = 10000;
   const ERROR_SHOWN_MS = 6000;
+  const TYPING_EVERY_MS = 2000; // at most one "typing: true" this often while the customer types
+  const TYPING_IDLE_MS = 5000; // no keystroke this long: tell the agent the customer stopped
+  const AGENT_TYPING_SHOWN_MS = 15000; // hide the agent's indicator if their "stopped" never comes
+
+  const SUBTITLE_BOT = "We usually answer right away";
 
   const ERROR_TEXT = {
     text_too_long: "Message too long, please shorten it.",
@@ -235,6 +244,42 @@ button { font: inherit; color: inherit; cursor: pointer; }
 .hl-msg[data-role="bot"] .hl-bubble {
   background: #fff; border: 1px solid var(--hl-line); border-bottom-left-radius: 5px;
 }
+.hl-msg[data-role="agent"] { align-self: flex-start; align-items: flex-start; }
+.hl-msg[data-role="agent"] .hl-bubble {
+  color: var(--hl-ink); background: color-mix(in srgb, var(--hl-accent-color) 10%, white);
+  border: 1px solid color-mix(in srgb, var(--hl-accent-color) 30%, white); border-bottom-left-radius: 5px;
+}
+.hl-author {
+  display: flex; align-items: center; gap: 6px; margin: 0 0 3px 2px;
+  font-size: 12px; font-weight: 600; color: var(--hl-accent-color);
+}
+.hl-initial {
+  width: 20px; height: 20px; border-radius: 50%; flex: none; display: grid; place-items: center;
+  font-size: 11px; font-weight: 700; color: #fff; background: var(--hl-accent-color);
+}
+.hl-system {
+  align-self: center; max-width: 90%; padding: 3px 12px; border-radius: 999px; text-align: center;
+  font-size: 12.5px; color: var(--hl-muted); background: #e9edf1;
+}
+.hl-banner {
+  display: flex; align-items: center; justify-content: center; gap: 8px; padding: 8px 16px;
+  font-size: 13px; color: var(--hl-accent-color);
+  background: color-mix(in srgb, var(--hl-accent-color) 9%, white);
+  border-bottom: 1px solid color-mix(in srgb, var(--hl-accent-color) 22%, white);
+}
+.hl-spinner {
+  width: 12px; height: 12px; border-radius: 50%; flex: none; animation: hl-spin .9s linear infinite;
+  border: 2px solid color-mix(in srgb, var(--hl-accent-color) 25%, white); border-top-color: var(--hl-accent-color);
+}
+@keyframes hl-spin { to { transform: rotate(360deg); } }
+.hl-agent-typing {
+  align-self: flex-start; display: flex; align-items: center; gap: 8px; font-size: 12.5px; color: var(--hl-muted);
+}
+.hl-agent-typing .hl-dots {
+  display: flex; gap: 3px; padding: 8px 10px; border-radius: 12px;
+  background: color-mix(in srgb, var(--hl-accent-color) 10%, white);
+}
+.hl-agent-typing .hl-dot { width: 5px; height: 5px; }
 .hl-msg[data-state="queued"] .hl-bubble, .hl-msg[data-state="sent"] .hl-bubble { opacity: .75; }
 .hl-msg[data-state="failed"] .hl-bubble { background: #b42318; max-height: 110px; overflow: hidden; }
 .hl-note { margin-top: 3px; font-size: 11.5px; color: var(--hl-muted); }
@@ -299,7 +344,7 @@ button { font: inherit; color: inherit; cursor: pointer; }
   .hl-input { font-size: 16px; } /* stops iOS zooming into the field */
 }
 @media (prefers-reduced-motion: reduce) {
-  .hl-panel, .hl-dot { animation: none; }
+  .hl-panel, .hl-dot, .hl-spinner { animation: none; }
   .hl-launcher { transition: none; }
 }
 `;
@@ -341,10 +386,25 @@ button { font: inherit; color: inherit; cursor: pointer; }
       el("i", { class: "hl-dot" }),
       el("i", { class: "hl-dot" }),
     ]);
+    const agentTypingText = el("span", { "data-testid": "helpline-agent-typing-text" });
+    const agentTyping = el(
+      "div",
+      { class: "hl-agent-typing", "data-testid": "helpline-agent-typing", hidden: true },
+      [el("span", { class: "hl-dots", "aria-hidden": "true" }, [
+        el("i", { class: "hl-dot" }),
+        el("i", { class: "hl-dot" }),
+        el("i", { class: "hl-dot" }),
+      ]), agentTypingText],
+    );
     const log = el(
       "div",
       { class: "hl-log", role: "log", "aria-live": "polite", "data-testid": "helpline-messages" },
-      [typing],
+      [typing, agentTyping],
+    );
+    const banner = el(
+      "div",
+      { class: "hl-banner", role: "status", "data-testid": "helpline-handoff-banner", hidden: true },
+      [el("span", { class: "hl-spinner", "aria-hidden": "true" }), el("span", { text: "Waiting for an agent…" })],
     );
     const error = el("div", { class: "hl-error", role: "alert", "data-testid": "helpline-error", hidden: true });
     const input = el("textarea", {
@@ -373,11 +433,12 @@ button { font: inherit; color: inherit; cursor: pointer; }
       },
       [icon("close")],
     );
+    const subtitle = el("p", { class: "hl-subtitle", "data-testid": "helpline-subtitle", text: SUBTITLE_BOT });
     const header = el("header", { class: "hl-header" }, [
       el("div", { class: "hl-avatar" }, [icon("chat")]),
       el("div", { class: "hl-heading" }, [
         el("h2", { class: "hl-title", id: "hl-title", text: CONFIG.title }),
-        el("p", { class: "hl-subtitle", text: "We usually answer right away" }),
+        subtitle,
       ]),
       close,
     ]);
@@ -394,10 +455,13 @@ button { font: inherit; color: inherit; cursor: pointer; }
           if (event.key === "Escape") closePanel();
         },
       },
-      [header, status, log, error, composer, el("div", { class: "hl-footer", text: "Powered by Helpline" })],
+      [header, status, banner, log, error, composer, el("div", { class: "hl-footer", text: "Powered by Helpline" })],
     );
     const root = el("div", { class: "hl-root", "data-open": "false" }, [panel, launcher]);
-    return { root, launcher, unread, panel, status, log, typing, error, input, send };
+    return {
+      root, launcher, unread, panel, subtitle, status, banner, log, typing, agentTyping, agentTypingText, error,
+      input, send,
+    };
   }
 
   // ---------------------------------------------------------------- state
@@ -418,6 +482,12 @@ button { font: inherit; color: inherit; cursor: pointer; }
     replies: new Map(), // replies still streaming: reply_id -> {node, bubble, chunks, waiting}
     feedbackOut: new Map(), // reply_id -> rating not yet sent
     errorTimer: null,
+    // Who answers: "bot", "waiting" (for a person), "agent" or "closed"; null from a server without handoff.
+    handoff: null,
+    agent: null, // display name of the agent holding the conversation
+    agentTypingTimer: null,
+    typingSentAt: 0, // when the last "typing: true" went out on this socket (0: none since it stopped)
+    typingIdleTimer: null,
   };
 
   // ---------------------------------------------------------------- panel
@@ -461,6 +531,31 @@ button { font: inherit; color: inherit; cursor: pointer; }
     ui.send.disabled = ui.input.value.trim() === "";
     ui.input.style.height = "auto";
     ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 120) + "px";
+    if (ui.input.value.trim() === "") stopTyping();
+    else noteTyping();
+  }
+
+  /** The customer typed: tell the server, at most once every TYPING_EVERY_MS, and stop after a pause. */
+  function noteTyping() {
+    clearTimeout(state.typingIdleTimer);
+    state.typingIdleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+    if (Date.now() - state.typingSentAt < TYPING_EVERY_MS) return;
+    if (sendTyping(true)) state.typingSentAt = Date.now();
+  }
+
+  /** The input was emptied, its message sent, or the customer paused: say so once, if we said "typing". */
+  function stopTyping() {
+    clearTimeout(state.typingIdleTimer);
+    state.typingIdleTimer = null;
+    if (!state.typingSentAt) return;
+    state.typingSentAt = 0;
+    sendTyping(false);
+  }
+
+  function sendTyping(active) {
+    // Only a server that speaks handoff (its session frame has a state) knows this frame.
+    if (!state.ready || state.handoff === null) return false;
+    return sendFrame({ type: "typing", active });
   }
 
   function onSubmit(event) {
@@ -471,7 +566,7 @@ button { font: inherit; color: inherit; cursor: pointer; }
   function submitInput() {
     if (sendMessage(ui.input.value)) {
       ui.input.value = "";
-      onInputChange();
+      onInputChange(); // the input is empty now: "typing: false" follows the message
     }
     ui.input.focus();
   }
@@ -517,6 +612,26 @@ button { font: inherit; color: inherit; cursor: pointer; }
     const node = el("div", { class: "hl-msg", "data-testid": "helpline-message", "data-role": "bot" }, [bubble]);
     if (replyId) node.dataset.replyId = replyId;
     return { node, bubble };
+  }
+
+  function agentNode(text, name) {
+    const who = typeof name === "string" && name.trim() ? name.trim() : "Agent";
+    return el(
+      "div",
+      { class: "hl-msg", "data-testid": "helpline-message", "data-role": "agent", "data-agent": who },
+      [
+        el("div", { class: "hl-author" }, [
+          el("span", { class: "hl-initial", "aria-hidden": "true", text: who.charAt(0).toUpperCase() }),
+          el("span", { "data-testid": "helpline-message-author", text: who }),
+        ]),
+        el("div", { class: "hl-bubble", "data-testid": "helpline-message-text", text }),
+      ],
+    );
+  }
+
+  /** A notice about the conversation itself ("Maya joined"), not a message from anyone. */
+  function systemNode(text) {
+    return el("div", { class: "hl-system", "data-testid": "helpline-system", "data-role": "system", text });
   }
 
   function finishBot(node, replyId, suggestions, rating) {
@@ -570,7 +685,9 @@ button { font: inherit; color: inherit; cursor: pointer; }
   }
 
   function updateTyping() {
-    const waitingForServer = state.ready && state.pending.some((m) => m.state === "sent");
+    // While a person handles the chat the bot stays silent: no dots for a reply that will not come.
+    const botAnswers = state.handoff !== "waiting" && state.handoff !== "agent";
+    const waitingForServer = botAnswers && state.ready && state.pending.some((m) => m.state === "sent");
     const waitingForText = [...state.replies.values()].some((r) => r.waiting);
     const show = waitingForServer || waitingForText;
     // Screen readers wait for the whole reply rather than reading out every chunk.
@@ -597,7 +714,7 @@ button { font: inherit; color: inherit; cursor: pointer; }
 
   /** Rebuild the log from the server's view of the conversation, then the messages still on their way. */
   function renderConversation(welcome, history) {
-    for (const node of [...ui.log.children]) if (node !== ui.typing) node.remove();
+    for (const node of [...ui.log.children]) if (node !== ui.typing && node !== ui.agentTyping) node.remove();
     state.replies.clear();
     if (welcome) {
       const { node } = botNode(welcome, null);
@@ -609,6 +726,12 @@ button { font: inherit; color: inherit; cursor: pointer; }
       if (!item || typeof item.text !== "string") continue;
       if (item.role === "customer") {
         place(customerNode(item.text, "delivered"));
+      } else if (item.role === "agent") {
+        const node = agentNode(item.text, item.agent);
+        if (typeof item.message_id === "number") node.dataset.messageId = String(item.message_id);
+        place(node);
+      } else if (item.role === "system") {
+        place(systemNode(item.text));
       } else {
         const replyId = typeof item.reply_id === "string" ? item.reply_id : null;
         const { node } = botNode(item.text, replyId);
@@ -710,6 +833,7 @@ button { font: inherit; color: inherit; cursor: pointer; }
     stopPing();
     for (const reply of state.replies.values()) reply.waiting = false;
     for (const message of state.pending) if (message.state === "sent") setMessageState(message, "queued");
+    showAgentTyping(null);
     updateTyping();
     if ((event.code === 4401 || state.tokenRejected) && hadSession) {
       // The server no longer knows this conversation: forget it and start a fresh one right away.
@@ -781,6 +905,10 @@ button { font: inherit; color: inherit; cursor: pointer; }
     "reply.delta": onReplyDelta,
     "reply.end": onReplyEnd,
     "feedback.ok": onFeedbackOk,
+    state: onState,
+    "agent.message": onAgentMessage,
+    typing: onTyping,
+    "message.received": onMessageReceived,
     error: onError,
     pong: () => {},
   };
@@ -798,6 +926,10 @@ button { font: inherit; color: inherit; cursor: pointer; }
       settleInFlight(history);
     }
     state.welcome = typeof frame.welcome === "string" && frame.welcome.trim() ? frame.welcome : null;
+    state.typingSentAt = 0; // a new socket: the server has heard no "typing" on it yet
+    showAgentTyping(null);
+    // The history already holds the notices of any change while we were away: show the state, say nothing.
+    setHandoff(typeof frame.state === "string" ? frame.state : null, frame.agent);
     renderConversation(state.welcome, history);
     state.ready = true;
     state.connectedOnce = true;
@@ -892,6 +1024,96 @@ button { font: inherit; color: inherit; cursor: pointer; }
     scrollToEnd(stick);
   }
 
+  // ---------------------------------------------------------------- handoff
+
+  const HANDOFF_STATES = ["bot", "waiting", "agent", "closed"];
+
+  /** Show who answers now: the waiting banner, the header line, and what the composer invites. */
+  function setHandoff(handoff, agent) {
+    state.handoff = HANDOFF_STATES.includes(handoff) ? handoff : null;
+    state.agent = typeof agent === "string" && agent.trim() ? agent.trim() : null;
+    ui.root.dataset.handoff = state.handoff || "bot";
+    ui.banner.hidden = state.handoff !== "waiting";
+    ui.subtitle.textContent =
+      state.handoff === "waiting"
+        ? "Connecting you with a person"
+        : state.handoff === "agent"
+          ? "You're chatting with " + (state.agent || "an agent")
+          : SUBTITLE_BOT;
+    ui.input.placeholder = state.handoff === "agent" || state.handoff === "waiting"
+      ? "Type your message…"
+      : "Type your question…";
+    if (state.handoff !== "agent") showAgentTyping(null);
+    updateTyping();
+  }
+
+  function onState(frame) {
+    if (!HANDOFF_STATES.includes(frame.state)) return;
+    const before = state.handoff;
+    const agentBefore = state.agent;
+    setHandoff(frame.state, frame.agent);
+    const notice = handoffNotice(before, agentBefore);
+    if (notice) {
+      place(systemNode(notice));
+      if (!state.open) ui.unread.hidden = false;
+    }
+  }
+
+  /** The line a change of state puts in the log, if any: the same words the server stores. */
+  function handoffNotice(before, agentBefore) {
+    const now = state.handoff;
+    if (now === "agent" && (before !== "agent" || state.agent !== agentBefore)) {
+      return (state.agent || "An agent") + " joined";
+    }
+    if (now === "bot" && (before === "agent" || before === "waiting")) return "You're back with the bot";
+    if (now === "closed" && before !== "closed") return "This conversation was closed";
+    return null;
+  }
+
+  function onAgentMessage(frame) {
+    if (typeof frame.text !== "string") return;
+    const id = typeof frame.message_id === "number" ? String(frame.message_id) : null;
+    if (id && ui.log.querySelector(`.hl-msg[data-role="agent"][data-message-id="${id}"]`)) return; // seen
+    const node = agentNode(frame.text, frame.agent);
+    if (id) node.dataset.messageId = id;
+    showAgentTyping(null);
+    place(node);
+    if (!state.open) ui.unread.hidden = false;
+  }
+
+  function onTyping(frame) {
+    if (frame.role !== "agent") return;
+    showAgentTyping(frame.active === true ? (frame.agent ?? "") : null);
+  }
+
+  /** "Maya is typing…" for `name` (any string; the agent in charge when empty), or hide it with null. */
+  function showAgentTyping(name) {
+    clearTimeout(state.agentTypingTimer);
+    state.agentTypingTimer = null;
+    const show = name !== null && name !== undefined;
+    if (show) {
+      const who = typeof name === "string" && name.trim() ? name.trim() : state.agent || "The agent";
+      ui.agentTypingText.textContent = who + " is typing…";
+      state.agentTypingTimer = setTimeout(() => showAgentTyping(null), AGENT_TYPING_SHOWN_MS);
+    }
+    if (ui.agentTyping.hidden === show) {
+      const stick = isNearEnd();
+      ui.agentTyping.hidden = !show;
+      scrollToEnd(stick);
+    }
+  }
+
+  /** A message stored for the person handling the chat: delivered, and no bot reply will follow. */
+  function onMessageReceived(frame) {
+    const message =
+      state.pending.find((m) => m.id === frame.in_reply_to) || state.pending.find((m) => m.state === "sent");
+    if (message) {
+      state.pending.splice(state.pending.indexOf(message), 1);
+      setMessageState(message, "delivered");
+    }
+    updateTyping();
+  }
+
   function onFeedbackOk(frame) {
     for (const node of ui.log.querySelectorAll(".hl-msg[data-role='bot']")) {
       if (node.dataset.replyId === frame.reply_id) node.dataset.feedback = "saved";
@@ -958,6 +1180,8 @@ button { font: inherit; color: inherit; cursor: pointer; }
       generation: state.generation,
       pending: state.pending.map((m) => ({ id: m.id, text: m.text, state: m.state })),
       session: loadSession(),
+      handoff: state.handoff,
+      agent: state.agent,
     }),
   };
 
