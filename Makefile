@@ -51,6 +51,7 @@ test-fast: install lint ## the suite without the slow paths
 bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks.stackfaq
 	$(BIN)/python -m benchmarks.banking77
+	$(BIN)/python -m benchmarks.inbox
 
 clean: ## remove the virtualenv and the local data dir
 	rm -rf $(VENV) var

@@ -17,7 +17,7 @@ from bot.accounts import Accounts
 from bot.store.db import make_engine
 from bot.store.transcripts import TranscriptStore
 from tests.api.conftest import ACTION_TIMEOUT_MS, PageLog
-from tests.api.test_widget_browser import REFUND_QUESTION, REFUND_TIMING, answered, ask, open_demo, stored_session
+from tests.api.widget_page import REFUND_QUESTION, REFUND_TIMING, answered, ask, open_demo, stored_session
 from tests.api.wsclient import Customer
 from tests.servers import LiveServer, start_server, stop_server
 

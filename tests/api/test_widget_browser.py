@@ -11,18 +11,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.api.conftest import PageLog
+from tests.api.widget_page import (
+    REFUND_QUESTION,
+    REFUND_TIMING,
+    answered,
+    ask,
+    bot_messages,
+    customer_messages,
+    open_demo,
+    stored_session,
+)
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.browser
 
 WIDGET_JS = Path(__file__).resolve().parents[2] / "api" / "static" / "widget.js"
-REFUND_QUESTION = "How long does a refund take?"
-REFUND_TIMING = re.compile(r"5-7 business days")
-ANSWER_TIMEOUT_MS = 30_000
-
 # Records, from inside the page, what flashes by too fast to poll for: the typing dots being shown,
 # every length a streaming bot bubble passed through, connection states and customer-message states.
 RECORDER = """() => {
@@ -46,45 +52,6 @@ RECORDER = """() => {
   new MutationObserver(look).observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
   look();
 }"""
-
-
-def open_demo(page: Page, server: LiveServer) -> Locator:
-    """Load the demo page, open the chat if it is closed, and return the panel once connected."""
-    page.goto(f"{server.url}/")
-    panel = page.get_by_test_id("helpline-panel")
-    if not panel.is_visible():
-        page.get_by_role("button", name="Open chat").click()
-    expect(panel).to_be_visible()
-    expect(page.get_by_test_id("helpline-status")).to_have_attribute("data-state", "open")
-    return panel
-
-
-def ask(page: Page, text: str) -> None:
-    box = page.get_by_test_id("helpline-input")
-    box.fill(text)
-    box.press("Enter")
-
-
-def bot_messages(page: Page) -> Locator:
-    return page.locator('[data-testid="helpline-message"][data-role="bot"]')
-
-
-def customer_messages(page: Page) -> Locator:
-    return page.locator('[data-testid="helpline-message"][data-role="customer"]')
-
-
-def answered(page: Page, count: int) -> Locator:
-    """Wait until ``count`` bot replies (the welcome not counted) have finished; return the last."""
-    replies = page.locator('[data-testid="helpline-message"][data-role="bot"][data-state="done"][data-reply-id]')
-    expect(replies).to_have_count(count, timeout=ANSWER_TIMEOUT_MS)
-    return replies.nth(count - 1)
-
-
-def stored_session(page: Page, server: LiveServer) -> dict[str, Any]:
-    raw = page.evaluate("key => localStorage.getItem(key)", f"helpline:session:{server.url}")
-    assert raw, "the widget stored no session"
-    session: dict[str, Any] = json.loads(raw)
-    return session
 
 
 def test_a_question_is_answered_as_a_stream(page: Page, live_server: LiveServer) -> None:

@@ -19,7 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 from websockets.sync.client import ClientConnection, connect
 
 from tests.api.conftest import PageLog
-from tests.api.test_widget_browser import (
+from tests.api.widget_page import (
     REFUND_QUESTION,
     REFUND_TIMING,
     answered,
