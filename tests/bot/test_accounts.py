@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -22,23 +20,10 @@ from bot.accounts import (
     retry_delay,
     verify_password,
 )
-from bot.store.db import make_engine, migrate
 from bot.store.models import Agent, AgentSession, LoginAttempt, utcnow
 from bot.store.transcripts import TranscriptStore
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TranscriptStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'helpline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield TranscriptStore(engine)
-    engine.dispose()
 
 
 @pytest.fixture

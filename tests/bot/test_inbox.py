@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -13,7 +11,6 @@ from sqlalchemy import update
 from bot import inbox, review
 from bot.accounts import Accounts, AgentInfo
 from bot.inbox import InboxFilter, InvalidCursor, InvalidFilter, list_conversations
-from bot.store.db import make_engine, migrate
 from bot.store.models import Conversation
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation
 
@@ -22,18 +19,6 @@ REPLIES = {
     "refunds": "Refunds take 5-7 business days.", "shipping": "Parcels arrive in 3 days.",
     "human_agent": "Connecting you to a person.", "goodbye": "Bye!",
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TranscriptStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'helpline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield TranscriptStore(engine)
-    engine.dispose()
 
 
 def bot_reply(reply_id: str, route: str = "faq", intent: str = "refunds", confidence: float = 0.9) -> BotReplyRecord:

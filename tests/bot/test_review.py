@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from bot import review
 from bot.accounts import Accounts
-from bot.store.db import make_engine, migrate
 from bot.store.models import IntentLabel, ReplyReview
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TranscriptStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'helpline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield TranscriptStore(engine)
-    engine.dispose()
 
 
 @pytest.fixture

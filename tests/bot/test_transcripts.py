@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.db import make_engine, migrate
 from bot.store.models import Message
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation, UnknownReply
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TranscriptStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'nested' / 'helpline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    migrate(engine)  # idempotent: a second start-up changes nothing
-    yield TranscriptStore(engine)
-    engine.dispose()
 
 
 def reply(reply_id: str, text: str = "Refunds take 5-7 business days.") -> BotReplyRecord:
