@@ -19,6 +19,7 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from api.commands import dataset, models, retrain
 from bot.settings import Settings
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"
@@ -233,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=["agent", "admin"], default="agent")
     add.add_argument("--display-name", help="the name customers and colleagues see; default NAME")
     add.set_defaults(func=cmd_agents_add)
+    for module in (dataset, retrain, models):
+        module.register(sub)
     return parser
 
 

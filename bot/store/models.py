@@ -176,3 +176,23 @@ class ConversationTag(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ModelVersion(Base):
+    """A trained classifier in the registry: its evaluation, the promotion decision, and load failures."""
+
+    __tablename__ = "model_versions"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # candidate | production | retired | rejected
+    status: Mapped[str] = mapped_column(String(16), default="candidate", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    trained_from: Mapped[str | None] = mapped_column(String(80), default=None)  # "base" or a version
+    data_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    baseline_metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    report_path: Mapped[str | None] = mapped_column(String(500), default=None)
+    load_error: Mapped[str | None] = mapped_column(Text, default=None)
+    load_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
