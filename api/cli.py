@@ -110,6 +110,10 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if (company / "company.json").exists():
         shutil.copyfile(company / "company.json", settings.data_dir / "company.json")
+    settings.seed_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("intents.csv", "intents_eval.csv"):  # what `helpline retrain` starts from
+        if (company / name).exists():
+            shutil.copyfile(company / name, settings.seed_dir / name)
     store = FaqStore(settings.faq_dir, _encoder(settings))
     faq_file = company / "faq.jsonl"
     summary: dict[str, Any] = {"data_dir": str(settings.data_dir)}

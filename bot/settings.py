@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         0.5, ge=0, le=1, description="Bot answers under this confidence are flagged for review in the console."
     )
 
+    seed_dir_override: Path | None = Field(
+        None, alias="HELPLINE_SEED_DIR",
+        description="The company's seed training data (intents.csv, intents_eval.csv); default <data_dir>/seed.",
+    )
+
+    @property
+    def seed_dir(self) -> Path:
+        return self.seed_dir_override or self.data_dir / "seed"
+
     @cached_property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite inside the data dir."""

@@ -12,8 +12,9 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def test_every_setting_is_documented() -> None:
-    for name in Settings.model_fields:
-        assert f"HELPLINE_{name.upper()}" in README, f"HELPLINE_{name.upper()} is missing from README.md"
+    for name, field in Settings.model_fields.items():
+        variable = field.alias or f"HELPLINE_{name.upper()}"
+        assert variable in README, f"{variable} is missing from README.md"
 
 
 def test_every_command_is_documented() -> None:
