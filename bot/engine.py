@@ -18,6 +18,7 @@ from retrieval.index import Hit
 from retrieval.store import FaqRetriever
 from training.data import OOS_LABELS
 from training.model import Prediction
+from training.redaction import Redactor
 
 
 class IntentModel(Protocol):
@@ -44,6 +45,9 @@ class EngineOptions:
     context_turns: int = 3
     low_confidence: float = 0.5  # answers under this are flagged for review
     fallbacks_before_handoff: int = 2  # fallbacks in a row that bring in a person
+    # personal data masked in customer messages before they are stored (HELPLINE_REDACT_LOG, _PATTERNS)
+    redact_kinds: tuple[str, ...] = ("card",)
+    redact_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class DialogueEngine:
         self.store = store
         self.replies = replies
         self.options = options or EngineOptions()
+        self.redactor = Redactor(self.options.redact_kinds, self.options.redact_patterns)
 
     async def respond(self, conversation_id: str, text: str, client_id: str | None = None) -> Turn:
         """``answer`` off the event loop: inference and database writes run in a worker thread."""
@@ -99,12 +104,13 @@ class DialogueEngine:
         """Log the customer's message and, unless a person handles the chat, the bot's reply."""
         started = time.perf_counter()
         handler = self.store.handler(conversation_id)
+        stored = self.redactor.redact(text)  # classified as typed, stored masked
         if handler.state == "closed":  # a new message reopens a closed conversation with the bot
             self.store.transition(conversation_id, ("closed",), "bot")
         elif handler.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
-            return Turn(conversation_id, self.store.log_customer(conversation_id, text, client_id))
+            return Turn(conversation_id, self.store.log_customer(conversation_id, stored, client_id))
         recent = self.store.recent_customer_turns(conversation_id, self.options.context_turns)
-        message_id = self.store.log_customer(conversation_id, text, client_id)
+        message_id = self.store.log_customer(conversation_id, stored, client_id)
         reply = self._decide(text, recent)
         handoff = "asked" if reply.route is Route.HANDOFF else None
         if reply.route is Route.FALLBACK and handler.fallback_streak + 1 >= self.options.fallbacks_before_handoff:

@@ -29,6 +29,7 @@ from bot.store.models import (
 )
 from bot.store.transcripts import EXPORT_FIELDS, TranscriptStore, UnknownConversation
 from bot.views import FaqQuestion, conversation_summary, message_views, summarize
+from training.redaction import Redactor
 
 STATUSES = ("all", "waiting", "mine", "flagged", "negative", "open", "closed")
 OPEN_STATES = ("bot", "waiting", "agent")
@@ -195,9 +196,12 @@ def note_view(note: Note, agent: str) -> dict[str, Any]:
     return {"id": note.id, "agent": agent, "text": note.text, "created_at": iso(note.created_at)}
 
 
-def export_rows(store: TranscriptStore, filters: InboxFilter) -> Iterator[dict[str, Any]]:
+def export_rows(
+    store: TranscriptStore, filters: InboxFilter, redactor: Redactor | None = None
+) -> Iterator[dict[str, Any]]:
     """Every message of the filtered conversations, in order, as ``helpline transcripts export`` plus
-    the agents' ``label`` and ``review``; streamed in batches."""
+    the agents' ``label`` and ``review``; streamed in batches, personal data masked as there."""
+    redact = (redactor or Redactor()).redact
     with store.session() as session:
         result = session.execute(
             select(Message, Feedback.rating, IntentLabel.intent, ReplyReview.verdict)
@@ -211,7 +215,7 @@ def export_rows(store: TranscriptStore, filters: InboxFilter) -> Iterator[dict[s
         for m, rating, label, verdict in result:
             yield {
                 "conversation_id": m.conversation_id, "message_id": m.id, "created_at": iso(m.created_at),
-                "role": m.role, "text": m.text, "intent": m.intent, "confidence": m.confidence,
+                "role": m.role, "text": redact(m.text), "intent": m.intent, "confidence": m.confidence,
                 "route": m.route, "faq_id": m.faq_id, "score": m.score, "model_version": m.model_version,
                 "latency_ms": m.latency_ms, "reply_id": m.reply_id, "rating": rating,
                 "label": label, "review": verdict,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from training.data import OOS_LABELS
-from training.model import Prediction
+
+if TYPE_CHECKING:  # keeps torch out of commands that only route or read logs
+    from training.model import Prediction
 
 SMALLTALK_INTENTS = frozenset({"greeting", "thanks", "goodbye"})
 HANDOFF_INTENTS = frozenset({"human_agent"})

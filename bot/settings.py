@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from training.redaction import check_kinds, compile_patterns
 
 
 class Settings(BaseSettings):
@@ -43,6 +47,42 @@ class Settings(BaseSettings):
     low_confidence: float = Field(
         0.5, ge=0, le=1, description="Bot answers under this confidence are flagged for review in the console."
     )
+    reload_seconds: float = Field(
+        2, gt=0, description="How often a server checks for a promoted model or a changed FAQ, in seconds."
+    )
+
+    redact_log: str = Field(
+        "card", description="Kinds of personal data masked in stored transcripts at log time: a comma list of "
+        "card, email, phone, iban (empty for none).",
+    )
+    redact_patterns: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Extra regular expressions (a JSON list) always masked: at log time, "
+        "in training sets and in exports.",
+    )
+    weak_label_floor: float = Field(
+        0.9, ge=0, le=1, description="Confidence from which an unrated bot answer becomes a weak training label."
+    )
+
+    @field_validator("redact_log")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        return ",".join(check_kinds(value.split(",")))
+
+    @field_validator("redact_patterns", mode="before")
+    @classmethod
+    def _valid_patterns(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from the environment: a JSON list, or empty for none
+            value = json.loads(value) if value.strip() else []
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise ValueError("HELPLINE_REDACT_PATTERNS must be a JSON list of strings")
+        if isinstance(value, list | tuple):
+            compile_patterns(value)
+        return value
+
+    @property
+    def redact_log_kinds(self) -> tuple[str, ...]:
+        """The kinds of ``redact_log`` as a tuple."""
+        return tuple(kind for kind in self.redact_log.split(",") if kind)
 
     seed_dir_override: Path | None = Field(
         None, alias="HELPLINE_SEED_DIR",

@@ -19,10 +19,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentAgent, RuntimeDep, StoreDep
+from api.deps import CurrentAgent, RuntimeDep, SettingsDep, StoreDep
 from bot import inbox, review
 from bot.events import AGENTS
 from bot.handoff import AlreadyClaimed, HandoffService, InvalidTransition, NotYourConversation
+from bot.logs import training_redactor
 from bot.runtime import Runtime
 from bot.store.transcripts import TranscriptStore, UnknownConversation
 from bot.views import conversation_summary, message_views
@@ -267,10 +268,11 @@ def _csv(rows: Iterator[dict[str, Any]], batch: int = 500) -> Iterator[str]:
 
 @router.get("/export")
 def export_transcripts(
-    filters: FilterDep, store: StoreDep, format_: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl"
+    filters: FilterDep, store: StoreDep, settings: SettingsDep,
+    format_: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl",
 ) -> StreamingResponse:
     """Every message of the filtered conversations, as JSONL or CSV, streamed as a download."""
-    rows = inbox.export_rows(store, filters)
+    rows = inbox.export_rows(store, filters, training_redactor(settings))
     body = _csv(rows) if format_ == "csv" else _jsonl(rows)
     media = "text/csv; charset=utf-8" if format_ == "csv" else "application/x-ndjson"
     name = f"helpline-transcripts-{datetime.now(UTC):%Y%m%d-%H%M%S}.{format_}"

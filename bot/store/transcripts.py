@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Agent, Conversation, Feedback, Message, utcnow
+from training.redaction import Redactor
 
 EXPORT_FIELDS = (
     "conversation_id", "message_id", "created_at", "role", "text", "intent", "confidence", "route",
@@ -248,8 +249,10 @@ class TranscriptStore:
             ).all()
         return [PastTurn(m.text, m.intent, m.route, m.faq_id, m.created_at) for m in rows]
 
-    def export_rows(self) -> Iterator[dict[str, Any]]:
-        """Every logged message with its decision fields, in order, streamed in batches."""
+    def export_rows(self, redactor: Redactor | None = None) -> Iterator[dict[str, Any]]:
+        """Every logged message with its decision fields, in order, streamed in batches; personal data in the
+        text masked by ``redactor`` (default: cards, e-mails, phones and IBANs)."""
+        redact = (redactor or Redactor()).redact
         with self.session() as session:
             result = session.execute(
                 select(Message, Feedback.rating)
@@ -260,7 +263,7 @@ class TranscriptStore:
             for m, rating in result:
                 yield {
                     "conversation_id": m.conversation_id, "message_id": m.id,
-                    "created_at": m.created_at.isoformat(), "role": m.role, "text": m.text,
+                    "created_at": m.created_at.isoformat(), "role": m.role, "text": redact(m.text),
                     "intent": m.intent, "confidence": m.confidence, "route": m.route, "faq_id": m.faq_id,
                     "score": m.score, "model_version": m.model_version, "latency_ms": m.latency_ms,
                     "reply_id": m.reply_id, "rating": rating,
