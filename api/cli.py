@@ -79,8 +79,25 @@ def _train(data: Path, out: Path | None, epochs: int | None, settings: Settings,
     target = out or registry.new_version_path()
     result = train(examples, TrainingArguments(**overrides), settings.encoder_path or default_encoder_path(), target)
     if out is None and promote:
-        registry.promote(target.name)
+        _register_promoted(settings, target.name, data)
     return {"model": str(result.path), "version": result.path.name, **result.metrics}
+
+
+def _register_promoted(settings: Settings, version: str, data: Path) -> None:
+    """Catalogue a model trained from the base encoder and serve it (a row + CURRENT, like `helpline retrain`)."""
+    from bot import catalog
+    from bot.reloader import notify_replicas
+    from bot.runtime import open_store
+    from training.registry import ModelRegistry
+
+    store, registry = open_store(settings), ModelRegistry(settings.models_dir)
+    try:
+        catalog.register_candidate(store, version, trained_from="base", data_summary={"data": data.name})
+        catalog.promote(store, registry, version, {"promote": True, "forced": False,
+                                                   "reasons": [f"trained from {data.name} and made current"]})
+    finally:
+        store.engine.dispose()
+    notify_replicas(settings, "model")
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
@@ -140,18 +157,19 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_transcripts_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.logs import training_redactor
     from bot.runtime import open_store
     from bot.store.transcripts import EXPORT_FIELDS
 
-    store = open_store(settings)
+    store, redactor = open_store(settings), training_redactor(settings)
     out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
         if args.format == "csv":
             writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
-            writer.writerows(store.export_rows())
+            writer.writerows(store.export_rows(redactor))
         else:
-            for row in store.export_rows():
+            for row in store.export_rows(redactor):
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     finally:
         if out is not sys.stdout:
