@@ -12,6 +12,7 @@ import anyio.to_thread
 from bot.engine import DialogueEngine, EngineOptions, Models
 from bot.events import EventBus, make_bus
 from bot.handoff import HandoffService
+from bot.reloader import Reloader
 from bot.replies import Replies
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
@@ -55,6 +56,8 @@ def engine_options(settings: Settings) -> EngineOptions:
         suggestions=settings.suggestions,
         context_turns=settings.context_turns,
         low_confidence=settings.low_confidence,
+        redact_kinds=settings.redact_log_kinds,
+        redact_patterns=tuple(settings.redact_patterns),
     )
 
 
@@ -78,7 +81,9 @@ class Runtime:
         self.handoff: HandoffService | None = None
         self.bus: EventBus = make_bus(settings.redis_url)
         self.error: str | None = None
+        self.reloader = Reloader(self)  # swaps in promoted models and changed FAQs while serving
         self._loaded = asyncio.Event()
+        self._watch: asyncio.Task[None] | None = None
 
     def faq_question(self, faq_id: str) -> str | None:
         """The served FAQ's question for an entry id (None before the FAQ loads, or if it is gone)."""
@@ -91,6 +96,7 @@ class Runtime:
             self.handoff = HandoffService(self.store, self.bus, self.faq_question)
             self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store)
             log.info("bot ready: model %s", self.engine.models.classifier.version)
+            self._watch = asyncio.create_task(self.reloader.run())
         except Exception as exc:  # a bad model or data path must surface, not hang the server
             self.error = f"{type(exc).__name__}: {exc}"
             log.error("bot failed to load: %s", self.error)
@@ -98,7 +104,14 @@ class Runtime:
             self._loaded.set()
 
     async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
         await self.bus.close()
+
+    async def reload_faq(self) -> str:
+        """Serve the stored FAQ now (after an entry was added) and tell the other replicas; its version."""
+        return await self.reloader.reload_faq()
 
     async def wait_ready(self, timeout: float) -> DialogueEngine | None:
         """The engine once loaded (None if loading failed or took longer than ``timeout``)."""

@@ -25,9 +25,12 @@ async def read_health(runtime: RuntimeDep) -> JSONResponse:
         await anyio.to_thread.run_sync(runtime.store.ping)
     except Exception as exc:
         return JSONResponse({"status": "error", "detail": f"database: {exc}"}, status_code=503)
+    models = engine.models
     body: dict[str, Any] = {
         "status": "ok",
-        "model_version": engine.models.classifier.version,
-        "faq_version": engine.models.retriever.version,
+        "model_version": models.classifier.version,  # the one answering customers
+        "wanted_model_version": runtime.reloader.wanted_version or models.classifier.version,
+        "faq_version": models.retriever.version,
+        "load_error": runtime.reloader.load_error,  # why the wanted model or FAQ is not serving
     }
     return JSONResponse(body)
