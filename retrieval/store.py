@@ -1,17 +1,22 @@
-"""The company's FAQ on disk (``<data_dir>/faq``): atomic ingest, and a retriever over it."""
+"""The company's FAQ on disk (``<data_dir>/faq``): atomic ingest and additions, and a retriever over it."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import faiss
+import numpy as np
 
 from retrieval.encoder import SentenceEncoder
 from retrieval.faq import FaqEntry, entry_text, faq_version, load_faq
@@ -28,6 +33,14 @@ class FaqNotFound(FileNotFoundError):
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         super().__init__(f"no FAQ ingested in {directory}; run `helpline faq ingest FILE`")
+
+
+class FaqEntryExists(ValueError):
+    """An added entry has the id or the question of one already in the FAQ."""
+
+    def __init__(self, faq_id: str) -> None:
+        self.faq_id = faq_id  # the entry already there
+        super().__init__(f"the FAQ already has an entry with this id or question ({faq_id!r})")
 
 
 @dataclass(frozen=True)
@@ -100,25 +113,79 @@ class FaqStore:
     def ingest(self, source: Path) -> IngestReport:
         """Validate ``source``, embed it and replace the stored FAQ in one atomic swap."""
         entries = load_faq(Path(source))  # raises before anything on disk changes
-        index = FaissFaqIndex.build(entries, self.encoder.encode([entry_text(e) for e in entries]), False)
+        embeddings = self.encoder.encode([entry_text(e) for e in entries])
+        with self._locked():
+            return self._write(entries, embeddings)
+
+    def add_entry(self, entry: FaqEntry) -> IngestReport:
+        """Append ``entry`` to the stored FAQ in one atomic swap; FaqEntryExists if its id is taken.
+
+        The stored vectors are reused when they match the entries, so only the new entry is embedded.
+        """
+        # stored as the file loader would read it back, so the version on disk matches this one
+        entry = FaqEntry(entry.id.strip(), entry.question.strip(), entry.answer.strip(),
+                         (entry.category or "").strip() or None)
+        if not entry.id or not entry.question or not entry.answer:
+            raise ValueError("an FAQ entry needs an id, a question and an answer")
+        with self._locked():
+            self._recover()
+            live = self._live()
+            if live is None:
+                raise FaqNotFound(self.directory)
+            entries = load_faq(live / FAQ_FILE)
+            for e in entries:
+                if e.id == entry.id or _same_question(e.question, entry.question):
+                    raise FaqEntryExists(e.id)
+            stored = self._stored_vectors(live, entries)
+            if stored is None:
+                stored = self.encoder.encode([entry_text(e) for e in entries])
+            added = self.encoder.encode([entry_text(entry)])
+            return self._write([*entries, entry], np.vstack([stored, added]))
+
+    def _write(self, entries: list[FaqEntry], embeddings: np.ndarray) -> IngestReport:
+        """Stage the entries, their index and meta beside the store, then swap them in (lock held)."""
+        index = FaissFaqIndex.build(entries, embeddings, False)
         version = faq_version(entries)
+        parent = self.directory.parent
+        self._recover()
+        for stale in parent.glob(f".{self.directory.name}.tmp-*"):
+            # Left by a crashed write; a young one may belong to another process still writing.
+            if time.time() - stale.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.tmp-", dir=parent))
+        try:
+            _write_jsonl(staging / FAQ_FILE, entries)
+            index.save(staging)
+            _write_json(staging / META_FILE, self._meta(version, len(entries)))
+            self._swap_in(staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return IngestReport(len(entries), version, sorted({e.category for e in entries if e.category}))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the store's write lock: one writer per process (thread lock) and per host (flock on the parent)."""
         parent = self.directory.parent
         parent.mkdir(parents=True, exist_ok=True)
         with self._ingest_lock:
-            self._recover()
-            for stale in parent.glob(f".{self.directory.name}.tmp-*"):
-                # Left by a crashed ingest; a young one may belong to another process still writing.
-                if time.time() - stale.stat().st_mtime > STALE_AFTER_S:
-                    shutil.rmtree(stale, ignore_errors=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.tmp-", dir=parent))
+            fd = os.open(parent, os.O_RDONLY)  # a lock on the folder itself, so no lock file lies around
             try:
-                _write_jsonl(staging / FAQ_FILE, entries)
-                index.save(staging)
-                _write_json(staging / META_FILE, self._meta(version, len(entries)))
-                self._swap_in(staging)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
             finally:
-                shutil.rmtree(staging, ignore_errors=True)
-        return IngestReport(len(entries), version, sorted({e.category for e in entries if e.category}))
+                os.close(fd)  # closing releases the flock
+
+    def _stored_vectors(self, live: Path, entries: list[FaqEntry]) -> np.ndarray | None:
+        """The saved index's vectors when they belong to ``entries`` (same FAQ, same encoder), else None."""
+        if _read_meta(live) != self._meta(faq_version(entries), len(entries)):
+            return None
+        try:
+            cpu_index = faiss.read_index(str(live / INDEX_FILE))
+        except (OSError, RuntimeError):
+            return None
+        if cpu_index.ntotal != len(entries) or cpu_index.d != self.encoder.dim:
+            return None
+        return np.asarray(cpu_index.reconstruct_n(0, cpu_index.ntotal), dtype=np.float32)
 
     def load(self) -> FaqRetriever:
         """A retriever over the stored FAQ, rebuilding its index if missing or stale."""
@@ -178,6 +245,10 @@ class FaqStore:
                 shutil.rmtree(self._backup, ignore_errors=True)
             else:
                 os.rename(self._backup, self.directory)
+
+
+def _same_question(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 def _read_meta(folder: Path) -> dict[str, Any]:

@@ -196,3 +196,14 @@ class ModelVersion(Base):
     report_path: Mapped[str | None] = mapped_column(String(500), default=None)
     load_error: Mapped[str | None] = mapped_column(Text, default=None)
     load_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class FaqGapLink(Base):
+    """An unanswered customer message an agent covered with a new FAQ entry (it leaves the gaps list)."""
+
+    __tablename__ = "faq_gap_links"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    faq_id: Mapped[str] = mapped_column(String(128), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -46,7 +46,7 @@ class Customer:
         self.send({"type": "message", "text": text, "id": client_id})
         start = self.receive()
         assert start["type"] == "reply.start", start
-        deltas = []
+        deltas: list[str] = []
         while True:
             frame = self.receive()
             if frame["type"] == "reply.end":

@@ -153,3 +153,63 @@ def test_ingest_clears_staging_folders_left_by_a_crash(store: FaqStore, tmp_path
     os.utime(old, (0, 0))
     store.ingest(write_jsonl(tmp_path / "again.jsonl", SHOP_FAQ))
     assert not old.exists() and young.exists()
+
+
+# adding one entry (the console's "new FAQ entry from a gap") ---------------------------------
+
+
+def test_an_added_entry_is_answerable_and_reuses_the_stored_vectors(store: FaqStore) -> None:
+    from retrieval.faq import FaqEntry, faq_version, load_faq
+
+    before = store.load()
+    entry = FaqEntry("gift-wrap", "  Do you offer gift wrapping? ", "Yes, for 3 EUR at checkout.", "orders")
+    report = store.add_entry(entry)
+
+    entries = load_faq(store.directory / "faq.jsonl")
+    assert [e.id for e in entries] == [*(row["id"] for row in SHOP_FAQ), "gift-wrap"]
+    assert entries[-1].question == "Do you offer gift wrapping?"  # stored as a file would load it
+    assert report.count == len(SHOP_FAQ) + 1 and report.version == faq_version(entries) == store.version()
+    assert "orders" in report.categories
+    retriever = store.load()
+    assert retriever.retrieve("can you gift wrap my present", k=1)[0].entry.id == "gift-wrap"
+    assert retriever.categories == before.categories | {"orders"}
+    # the old entries kept their vectors: the same scores as before the addition
+    old = before.retrieve("reset my password", k=1)[0]
+    new = retriever.retrieve("reset my password", k=1)[0]
+    assert (new.entry.id, round(new.score, 5)) == (old.entry.id, round(old.score, 5))
+    assert sorted(p.name for p in store.directory.parent.iterdir()) == ["faq"]
+
+
+def test_an_added_entry_with_a_taken_id_changes_nothing(store: FaqStore) -> None:
+    from retrieval.faq import FaqEntry
+    from retrieval.store import FaqEntryExists
+
+    before = snapshot(store.directory.parent)
+    with pytest.raises(FaqEntryExists, match="ship-time"):
+        store.add_entry(FaqEntry("ship-time", "How fast is shipping?", "Fast."))
+    with pytest.raises(FaqEntryExists, match="ship-abroad"):
+        store.add_entry(FaqEntry("new-id", "do you  SHIP abroad?", "Fast."))  # the same question
+    with pytest.raises(ValueError, match="needs an id, a question and an answer"):
+        store.add_entry(FaqEntry("blank", "Anything?", "   "))
+    assert snapshot(store.directory.parent) == before
+
+
+def test_adding_to_an_empty_store_is_a_named_error(tmp_path: Path, encoder: SentenceEncoder) -> None:
+    from retrieval.faq import FaqEntry
+
+    with pytest.raises(FaqNotFound):
+        FaqStore(tmp_path / "faq", encoder).add_entry(FaqEntry("a", "Q?", "A."))
+
+
+def test_concurrent_additions_keep_every_entry(store: FaqStore, encoder: SentenceEncoder) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from retrieval.faq import FaqEntry
+
+    # two stores on the same folder, as two server processes would have
+    other = FaqStore(store.directory, encoder)
+    added = [FaqEntry(f"extra-{n}", f"Extra question number {n}?", f"Answer {n}.") for n in range(6)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda pair: pair[0].add_entry(pair[1]), zip([store, other] * 3, added, strict=True)))
+    ids = {e.id for e in store.load().entries}
+    assert {e.id for e in added} <= ids and len(ids) == len(SHOP_FAQ) + 6

@@ -1,7 +1,7 @@
 /*
  * The agent console (/agent): who is signed in, the inbox, the open conversation and its details,
- * wired to the agent socket. The view, filters and open conversation live in the URL's hash, so a
- * reload or a shared link shows the same thing.
+ * wired to the agent socket, and the learning pages (unanswered questions, models). The view, filters,
+ * open conversation and page live in the URL's hash, so a reload or a shared link shows the same thing.
  */
 
 import { api, ApiError } from "./api.js";
@@ -9,7 +9,9 @@ import { chime, installChime, isMuted, setMuted } from "./chime.js";
 import { Details } from "./details.js";
 import { avatar, icon, visitorName } from "./dom.js";
 import { FILTER_FIELDS, Filters, VIEWS } from "./filters.js";
+import { GapsView } from "./gaps.js";
 import { Inbox } from "./inbox.js";
+import { ModelsView } from "./models.js";
 import { AgentSocket } from "./socket.js";
 import { dismissToasts, toast } from "./toast.js";
 import { Transcript } from "./transcript.js";
@@ -21,6 +23,7 @@ class Console {
     this.openId = null;
     this.openSeq = 0;
     this.intents = [];
+    this.page = null; // "gaps" | "models" while a learning page replaces the inbox
     const onError = (err) => this.showError(err);
     this.filters = new Filters({
       me,
@@ -38,6 +41,12 @@ class Console {
       onError,
     });
     this.details = new Details({ me, onSummary: (summary) => this.applySummary(summary), onError });
+    this.gaps = new GapsView({
+      intents: () => this.intents,
+      onIntentAdded: (name) => this.setIntents([...this.intents, name]),
+      onError,
+    });
+    this.models = new ModelsView({ onError });
     this.socket = new AgentSocket({
       onEvent: (frame) => this.onEvent(frame),
       onStatus: (status, info) => this.onSocketStatus(status, info),
@@ -54,6 +63,8 @@ class Console {
       (names) => this.setIntents(names),
       (err) => this.showError(err),
     );
+    this.bindPages();
+    if (wanted.page) this.showPage(wanted.page);
     await Promise.all([this.inbox.reload(), this.inbox.refreshWaiting(), intents]);
     if (wanted.conversation) await this.open(wanted.conversation);
     window.addEventListener("hashchange", () => this.followHash());
@@ -85,6 +96,45 @@ class Console {
     this.intents = [...new Set(names)].sort();
     this.filters.setIntents(this.intents);
     this.transcript.setIntents(this.intents);
+    if (this.page) this.markPage(); // the filters redraw the inbox views
+  }
+
+  // ------------------------------------------------------------ learning pages
+
+  bindPages() {
+    for (const button of document.querySelectorAll(".view[data-page]")) {
+      button.prepend(icon(button.dataset.icon));
+      button.addEventListener("click", () => this.showPage(button.dataset.page));
+    }
+    // an inbox view (All, Waiting…) brings the inbox back
+    for (const button of document.querySelectorAll(".view[data-view]")) {
+      button.addEventListener("click", () => this.showPage(null));
+    }
+  }
+
+  /** Show a learning page instead of the inbox ("gaps", "models"), or the inbox again (null). */
+  showPage(page) {
+    const pages = { gaps: this.gaps, models: this.models };
+    if (page && !pages[page]) page = null;
+    this.page = page;
+    if (page) this.root.dataset.page = page;
+    else delete this.root.dataset.page;
+    document.getElementById("gaps-page").hidden = page !== "gaps";
+    document.getElementById("models-page").hidden = page !== "models";
+    this.markPage();
+    if (page === "gaps") this.gaps.reload();
+    if (page === "models") this.models.show();
+    else this.models.hide();
+    this.writeHash();
+  }
+
+  /** The sidebar marks the page, not the inbox view behind it; without a page, the inbox view. */
+  markPage() {
+    for (const button of document.querySelectorAll(".view[data-page]")) {
+      button.setAttribute("aria-current", String(button.dataset.page === this.page));
+    }
+    if (!this.page) this.filters.sync();
+    else for (const button of document.querySelectorAll(".view[data-view]")) button.setAttribute("aria-current", "false");
   }
 
   // ------------------------------------------------------------ the open conversation
@@ -186,7 +236,7 @@ class Console {
     const view = params.get("view");
     if (view && VIEWS[view]) filters.status = view;
     for (const name of FILTER_FIELDS) filters[name] = params.get(name) || "";
-    return { filters, conversation: params.get("c") || null };
+    return { filters, conversation: params.get("c") || null, page: params.get("page") || null };
   }
 
   writeHash() {
@@ -195,6 +245,7 @@ class Console {
     if (f.status !== "all") params.set("view", f.status);
     for (const name of FILTER_FIELDS) if (f[name]) params.set(name, f[name]);
     if (this.openId) params.set("c", this.openId);
+    if (this.page) params.set("page", this.page);
     const hash = params.toString();
     if (hash !== location.hash.slice(1)) history.replaceState(null, "", hash ? "#" + hash : location.pathname);
   }
@@ -202,6 +253,7 @@ class Console {
   followHash() {
     const wanted = this.readHash();
     this.filters.set({ status: "all", ...wanted.filters });
+    if (wanted.page !== this.page) this.showPage(wanted.page);
     if (wanted.conversation && wanted.conversation !== this.openId) this.open(wanted.conversation);
   }
 
