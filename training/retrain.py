@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,30 +15,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-from tqdm.auto import tqdm
 
 from training.args import TrainingArguments
 from training.batches import Batches
-from training.data import Example, is_oos, stratified_split
-from training.metrics import accuracy, macro_f1
+from training.data import Example
 from training.model import IntentClassifier, pick_device, read_json
-from training.network import CosineHead, IntentNetwork, LinearHead, build_head
+from training.network import CosineHead, LinearHead, build_head
 from training.promotion import Decision, decide
 from training.report import REPORT_DIR, Evaluation, evaluate_detailed, write_report
-from training.threshold import OOS, choose_threshold, label_predictions
-from training.trainer import (
-    NotEnoughData,
-    TrainResult,
-    autocast,
-    build_optimizer,
-    class_means,
-    linear_schedule,
-    predict_probs,
-    prepare_out_dir,
-    publish,
-    train,
-)
+from training.trainer import NotEnoughData, TrainResult, class_means, fit, prepare_out_dir, publish, train
 
 STARTS = ("production", "base")
 
@@ -83,91 +67,6 @@ def grow_head(head: CosineHead | LinearHead, kind: str, means: torch.Tensor) -> 
             state[name] = tensor.clone()  # the cosine head's learned scale
     grown.load_state_dict(state)
     return grown
-
-
-@dataclass
-class Fitted:
-    """The trained network's validation outcome."""
-
-    threshold: float
-    metrics: dict[str, Any]
-    data_summary: dict[str, Any]
-
-
-def fit(network: IntentNetwork, tokenizer: Any, labels: Sequence[str], examples: Sequence[Example],
-        args: TrainingArguments, device: torch.device, progress: bool) -> Fitted:
-    """Train ``network`` in place on ``examples``; keep its best epoch on validation (like `training.trainer`)."""
-    started = time.perf_counter()
-    train_set, val_set = (stratified_split(examples, args.val_fraction, args.seed)
-                          if args.val_fraction > 0 else (list(examples), []))
-    index = {label: i for i, label in enumerate(labels)}
-    train_batches = Batches(tokenizer, [e.text for e in train_set], args.max_length)
-    val_batches = Batches(tokenizer, [e.text for e in val_set], args.max_length)
-    targets = np.array([index[e.label] for e in train_set])
-    optimizer = build_optimizer(network, args)
-    steps_per_epoch = -(-len(train_set) // args.batch_size)
-    total_steps = steps_per_epoch * args.epochs
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, linear_schedule(int(args.warmup_ratio * total_steps), total_steps))
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-    shuffler = torch.Generator().manual_seed(args.seed)
-    val_gold = [e.label for e in val_set]
-    best, best_epoch, stale = (-1.0, -1.0), 0, 0
-    best_state: dict[str, torch.Tensor] = {}
-    best_probs = np.zeros((0, len(labels)))
-    history: list[dict[str, float]] = []
-    epochs_bar = tqdm(range(1, args.epochs + 1), desc="epochs", unit="epoch", disable=not progress)
-    for epoch in epochs_bar:
-        network.train()
-        order = torch.randperm(len(train_set), generator=shuffler).tolist()
-        total_loss = 0.0
-        for batch in tqdm(train_batches.iterate(args.batch_size, order), total=steps_per_epoch,
-                          desc=f"epoch {epoch}", unit="batch", leave=False, disable=not progress):
-            input_ids, mask = train_batches.collate(batch, device)
-            with autocast(device, args.amp):
-                logits = network(input_ids, mask)
-            loss = loss_fn(logits.float(), torch.as_tensor(targets[batch], device=device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if args.max_grad_norm:
-                nn.utils.clip_grad_norm_(network.parameters(), args.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            total_loss += loss.item()
-        record: dict[str, float] = {"epoch": epoch, "train_loss": round(total_loss / steps_per_epoch, 4)}
-        if val_set:
-            probs = predict_probs(network, val_batches, args, device)
-            pred = label_predictions(probs, labels)
-            gold = np.array([OOS if is_oos(label) else label for label in val_gold], dtype=object)
-            score = (macro_f1(gold, pred), accuracy(gold, pred))
-            record.update(val_macro_f1=round(score[0], 4), val_accuracy=round(score[1], 4))
-        else:
-            score = (float(epoch), 0.0)  # no validation: keep the last epoch
-        history.append(record)
-        epochs_bar.set_postfix({k: v for k, v in record.items() if k != "epoch"})
-        if score > best:
-            best, best_epoch, stale = score, epoch, 0
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in network.state_dict().items()}
-            best_probs = probs if val_set else best_probs
-        else:
-            stale += 1
-            if args.patience and stale >= args.patience:
-                break
-    network.load_state_dict(best_state)
-    if not val_set:
-        best_probs, val_gold = predict_probs(network, train_batches, args, device), [e.label for e in train_set]
-    threshold = choose_threshold(best_probs, val_gold, labels, args.threshold_quantile)
-    return Fitted(
-        threshold=threshold,
-        metrics={
-            "val_accuracy": history[best_epoch - 1].get("val_accuracy"),
-            "val_macro_f1": history[best_epoch - 1].get("val_macro_f1"),
-            "best_epoch": best_epoch, "epochs_run": len(history), "threshold": round(threshold, 4),
-            "device": str(device), "train_seconds": round(time.perf_counter() - started, 1), "history": history,
-        },
-        data_summary={"train_examples": len(train_set), "val_examples": len(val_set), "labels": len(labels),
-                      "oos_examples": sum(is_oos(e.label) for e in examples)},
-    )
 
 
 def fine_tune(examples: Sequence[Example], args: TrainingArguments, production: Path, out_dir: Path,
