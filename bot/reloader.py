@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from sqlalchemy import update
@@ -79,9 +81,20 @@ def notify_replicas(settings: Settings, what: str = "model") -> None:
             await bus.close()
 
     try:
-        asyncio.run(publish())
+        run_blocking(publish)
     except Exception as exc:
         log.warning("could not announce the %s reload on Redis: %s", what, exc)
+
+
+def run_blocking(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine to completion from synchronous code, even where this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(make())
+        return
+    with ThreadPoolExecutor(max_workers=1) as worker:  # a loop runs here (a notebook, a sync test client)
+        worker.submit(lambda: asyncio.run(make())).result()
 
 
 class Reloader:

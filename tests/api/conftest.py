@@ -35,8 +35,10 @@ class PageLog:
     requests: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: Playwright's sync API runs an asyncio loop in the main thread while it is started, and
+    # a loop left running for the rest of the session would break later tests that call asyncio.run().
     """One headless Chromium for the whole session."""
     if not CHROMIUM.exists():
         pytest.fail(
