@@ -80,3 +80,16 @@ def _log_console(log: PageLog, message: ConsoleMessage) -> None:
 def _dismiss(log: PageLog, dialog: Dialog) -> None:
     log.dialogs.append(f"{dialog.type}: {dialog.message}")
     dialog.dismiss()
+
+
+@pytest.fixture
+def customer(browser: Browser) -> Iterator[Page]:
+    """A customer's page beside an agent's, in a browser context of its own (own storage, own socket)."""
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the widget: {errors}"

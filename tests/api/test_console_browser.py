@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from bot.accounts import Accounts
 from bot.store.db import make_engine
 from bot.store.transcripts import TranscriptStore
-from tests.api.conftest import ACTION_TIMEOUT_MS, PageLog
+from tests.api.conftest import PageLog
 from tests.api.widget_page import REFUND_QUESTION, REFUND_TIMING, answered, ask, open_demo, stored_session
 from tests.api.wsclient import Customer
 from tests.servers import LiveServer, start_server, stop_server
@@ -41,19 +41,6 @@ def server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     engine.dispose()
     yield live
     stop_server(live)
-
-
-@pytest.fixture
-def customer(browser: Browser) -> Iterator[Page]:
-    """The customer's page, in a browser context of its own (own storage, own socket)."""
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the widget: {errors}"
 
 
 # ---------------------------------------------------------------- helpers

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from bot.accounts import Accounts
 from bot.store.db import make_engine
 from bot.store.models import ModelVersion, utcnow
 from bot.store.transcripts import TranscriptStore
-from tests.api.conftest import ACTION_TIMEOUT_MS, PageLog
+from tests.api.conftest import PageLog
 from tests.api.test_gaps_api import BIKES, KAYAK_ANSWER, KAYAKS, own_data_dir
 from tests.api.widget_page import answered, ask, open_demo
 from tests.api.wsclient import Customer
@@ -46,19 +46,6 @@ def server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield live
     finally:
         stop_server(live)
-
-
-@pytest.fixture
-def customer(browser: Browser) -> Iterator[Page]:
-    """The customer's widget page, in a browser context of its own."""
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the widget: {errors}"
 
 
 def sign_in(page: Page, server: LiveServer, where: str = "/agent") -> None:
