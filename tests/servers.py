@@ -12,6 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from bot.accounts import Accounts
+from bot.store.db import make_engine, migrate
+from bot.store.transcripts import TranscriptStore
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -71,3 +75,15 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+def add_agents(database_url: str, password: str, *names: str) -> None:
+    """Create console accounts (role agent, display name the capitalised name), as `helpline agents add` does."""
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)  # idempotent; a server not started yet has not migrated the database
+        accounts = Accounts(TranscriptStore(engine))
+        for name in names:
+            accounts.add_agent(name, password, "agent", name.capitalize())
+    finally:
+        engine.dispose()

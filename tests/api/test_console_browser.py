@@ -13,13 +13,12 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from bot.accounts import Accounts
 from bot.store.db import make_engine
 from bot.store.transcripts import TranscriptStore
 from tests.api.conftest import PageLog
 from tests.api.widget_page import REFUND_QUESTION, REFUND_TIMING, answered, ask, open_demo, stored_session
 from tests.api.wsclient import Customer
-from tests.servers import LiveServer, start_server, stop_server
+from tests.servers import LiveServer, add_agents, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -34,11 +33,7 @@ def server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """A server of this module's own, on a fresh SQLite database, with agents Maya and Ravi."""
     workdir = tmp_path_factory.mktemp("console")
     live = start_server(demo_data_dir, f"sqlite:///{workdir / 'helpline.db'}", workdir / "server.log")
-    engine = make_engine(live.database_url)  # the server has migrated it by the time it is healthy
-    accounts = Accounts(TranscriptStore(engine))
-    accounts.add_agent("maya", PASSWORD, role="agent", display_name="Maya")
-    accounts.add_agent("ravi", PASSWORD, role="agent", display_name="Ravi")
-    engine.dispose()
+    add_agents(live.database_url, PASSWORD, "maya", "ravi")
     yield live
     stop_server(live)
 

@@ -14,11 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.accounts import Accounts
-from bot.store.db import make_engine
-from bot.store.transcripts import TranscriptStore
 from tests.api.wsclient import Customer
-from tests.servers import LiveServer, start_server, stop_server
+from tests.servers import LiveServer, add_agents, start_server, stop_server
 
 PASSWORD = "gap test password"
 KAYAKS = ["Do you rent kayaks?", "can i rent a kayak", "kayak rental?"]
@@ -64,9 +61,7 @@ def api(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     data_dir = own_data_dir(demo_data_dir, workdir / "var")
     server = start_server(data_dir, f"sqlite:///{workdir / 'helpline.db'}", workdir / "server.log")
     try:
-        engine = make_engine(server.database_url)
-        Accounts(TranscriptStore(engine)).add_agent("maya", PASSWORD, display_name="Maya")
-        engine.dispose()
+        add_agents(server.database_url, PASSWORD, "maya")
         login = httpx.post(f"{server.url}/api/auth/login", json={"name": "maya", "password": PASSWORD}, timeout=30)
         assert login.status_code == 200, login.text
         for question in [*KAYAKS, *BIKES]:

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from bot.accounts import Accounts
 from bot.store.db import make_engine
 from bot.store.models import ModelVersion, utcnow
 from bot.store.transcripts import TranscriptStore
@@ -22,7 +21,7 @@ from tests.api.conftest import PageLog
 from tests.api.test_gaps_api import BIKES, KAYAK_ANSWER, KAYAKS, own_data_dir
 from tests.api.widget_page import answered, ask, open_demo
 from tests.api.wsclient import Customer
-from tests.servers import LiveServer, start_server, stop_server
+from tests.servers import LiveServer, add_agents, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -37,9 +36,7 @@ def server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     data_dir = own_data_dir(demo_data_dir, workdir / "var")
     live = start_server(data_dir, f"sqlite:///{workdir / 'helpline.db'}", workdir / "server.log")
     try:
-        engine = make_engine(live.database_url)
-        Accounts(TranscriptStore(engine)).add_agent("maya", PASSWORD, display_name="Maya")
-        engine.dispose()
+        add_agents(live.database_url, PASSWORD, "maya")
         for question in [*KAYAKS, *BIKES]:
             with Customer.open(live.ws_url) as customer:
                 assert customer.ask(question).start["route"] == "fallback", question

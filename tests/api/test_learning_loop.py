@@ -12,13 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.accounts import Accounts
-from bot.store.db import make_engine, migrate
-from bot.store.transcripts import TranscriptStore
 from tests.api.test_cli_retrain import EVAL, INTENTS, SWAPPED, write_csv
 from tests.api.wsclient import Customer
 from tests.cli import helpline, last_json
-from tests.servers import LiveServer, start_server, stop_server
+from tests.servers import LiveServer, add_agents, start_server, stop_server
 from training.registry import ModelRegistry
 
 pytestmark = pytest.mark.slow
@@ -48,10 +45,7 @@ def server(demo_data_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
     train(load_examples(seed), args, None, version, progress=False)
     registry.promote(version.name)
     database = f"sqlite:///{tmp_path / 'helpline.db'}"
-    engine = make_engine(database)
-    migrate(engine)
-    Accounts(TranscriptStore(engine)).add_agent("maya", PASSWORD, "agent", "Maya")
-    engine.dispose()
+    add_agents(database, PASSWORD, "maya")
     live = start_server(data_dir, database, tmp_path / "server.log", HELPLINE_RELOAD_SECONDS="0.5")
     yield live
     stop_server(live)

@@ -13,21 +13,15 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from bot.accounts import Accounts
-from bot.store.db import make_engine, migrate
-from bot.store.transcripts import TranscriptStore
 from tests.api.wsclient import Customer
-from tests.servers import LiveServer, start_server, stop_server
+from tests.servers import LiveServer, add_agents, start_server, stop_server
 
 REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
 def replicas(demo_data_dir: Path, postgres_url: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    engine = make_engine(postgres_url)
-    migrate(engine)
-    Accounts(TranscriptStore(engine)).add_agent("maya", "correct horse battery", "agent", "Maya")
-    engine.dispose()
+    add_agents(postgres_url, "correct horse battery", "maya")
     first = start_server(demo_data_dir, postgres_url, tmp_path / "a.log", HELPLINE_REDIS_URL=REDIS_URL)
     try:
         second = start_server(demo_data_dir, postgres_url, tmp_path / "b.log", HELPLINE_REDIS_URL=REDIS_URL)
