@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.routes import admin, agent_api, agent_ws, auth, console, customer_ws, gaps, health, learning, pages
+from api.routes import admin, agent_api, agent_ws, auth, console, customer_ws, gaps, health, models, pages
 from api.routes.pages import STATIC
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    for module in (health, customer_ws, agent_ws, auth, agent_api, admin, learning, gaps, console, pages):
+    for module in (health, customer_ws, agent_ws, auth, agent_api, admin, models, gaps, console, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     return app

@@ -85,8 +85,8 @@ def _train(data: Path, out: Path | None, epochs: int | None, settings: Settings,
 
 def _register_promoted(settings: Settings, version: str, data: Path) -> None:
     """Catalogue a model trained from the base encoder and serve it (a row + CURRENT, like `helpline retrain`)."""
-    from bot import catalog
-    from bot.reloader import notify_replicas
+    from bot.learning import catalog
+    from bot.learning.reloader import notify_replicas
     from bot.runtime import open_store
     from training.registry import ModelRegistry
 
@@ -157,7 +157,7 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_transcripts_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.logs import training_redactor
+    from bot.learning.training_data import training_redactor
     from bot.runtime import open_store
     from bot.store.transcripts import EXPORT_FIELDS
 
@@ -190,9 +190,9 @@ def _read_new_password() -> str:
 
 
 def cmd_agents_add(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.accounts import Accounts, check_new_password
     from bot.store.db import make_engine, migrate
     from bot.store.transcripts import TranscriptStore
+    from bot.workspace.accounts import Accounts, check_new_password
 
     password = _read_new_password()
     check_new_password(password)

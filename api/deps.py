@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from starlette.requests import HTTPConnection
 
-from bot.accounts import Accounts, AgentInfo, InvalidSession
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
+from bot.workspace.accounts import Accounts, AgentInfo, InvalidSession
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

@@ -4,7 +4,7 @@
 
 Seeds 20,000 conversations of 5 messages (100,000 messages; demo questions and FAQ answers as text, states,
 flags, tags, intent labels and activity spread over 90 days) into a fresh SQLite file and a fresh PostgreSQL
-database, then times, as the agent API runs them (``bot.inbox.list_conversations``, page of 50, summaries
+database, then times, as the agent API runs them (``bot.workspace.inbox.list_conversations``, page of 50, summaries
 with tags), each filter's first page and a deep page (the cursor of row 10,000, or of the last page when the
 filter matches fewer), and full-text search. Baselines in the same run, checked to return the same rows:
 the same query paged with OFFSET (deep pages), and search / intent filters written as a join with DISTINCT
@@ -36,11 +36,11 @@ from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.results import record
-from bot.accounts import hash_password
-from bot.inbox import InboxFilter, apply_filters, encode_cursor, list_conversations
 from bot.store.db import make_engine, migrate
 from bot.store.models import Agent, Conversation, ConversationTag, IntentLabel, Message
 from bot.store.transcripts import TranscriptStore
+from bot.workspace.accounts import hash_password
+from bot.workspace.inbox import InboxFilter, apply_filters, encode_cursor, list_conversations
 
 SECTION = "Agent inbox"
 DEMO = Path(__file__).resolve().parents[1] / "demo"

@@ -1,29 +1,23 @@
-"""Assemble the bot from settings: transcript store, encoder, FAQ retriever, classifier, engine."""
+"""Assemble the bot from settings: transcript store, models, engine, handoff, and the reloader that swaps models."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from pathlib import Path
 
 import anyio.to_thread
 
-from bot.engine import DialogueEngine, EngineOptions, Models
-from bot.events import EventBus, make_bus
-from bot.handoff import HandoffService
-from bot.reloader import Reloader
-from bot.replies import Replies
+from bot.conversations.events import EventBus, make_bus
+from bot.conversations.handoff import HandoffService
+from bot.inference.models import load_models
+from bot.learning.reloader import Reloader
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
 from bot.store.transcripts import TranscriptStore
-from retrieval.encoder import SentenceEncoder
-from retrieval.store import FaqStore
-from training.model import IntentClassifier, ModelNotFound
-from training.registry import ModelRegistry
+from bot.turn.engine import DialogueEngine, EngineOptions
+from bot.turn.replies import Replies
 
 log = logging.getLogger(__name__)
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
 
 
 def open_store(settings: Settings) -> TranscriptStore:
@@ -31,23 +25,6 @@ def open_store(settings: Settings) -> TranscriptStore:
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     return TranscriptStore(engine)
-
-
-def classifier_path(settings: Settings) -> Path:
-    """The model folder to serve: the configured one, else the registry's current version."""
-    if settings.model_dir is not None:
-        return settings.model_dir
-    current = ModelRegistry(settings.models_dir).current()
-    if current is None:
-        raise ModelNotFound(f"no trained model in {settings.models_dir}; run `helpline train` or `helpline setup`")
-    return current
-
-
-def load_models(settings: Settings) -> Models:
-    encoder = SentenceEncoder(settings.encoder_path, device=settings.device)
-    retriever = FaqStore(settings.faq_dir, encoder).load()
-    classifier = IntentClassifier.load(classifier_path(settings), device=settings.device)
-    return Models(classifier=classifier, retriever=retriever)
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -79,11 +56,16 @@ class Runtime:
         self.store: TranscriptStore | None = None
         self.engine: DialogueEngine | None = None
         self.handoff: HandoffService | None = None
+        self.reloader: Reloader | None = None  # swaps in promoted models and changed FAQs, once the bot is loaded
         self.bus: EventBus = make_bus(settings.redis_url)
         self.error: str | None = None
-        self.reloader = Reloader(self)  # swaps in promoted models and changed FAQs while serving
         self._loaded = asyncio.Event()
         self._watch: asyncio.Task[None] | None = None
+
+    @property
+    def load_error(self) -> str | None:
+        """Why the wanted model or FAQ is not serving (None when all is served, or before the bot loads)."""
+        return self.reloader.load_error if self.reloader else None
 
     def faq_question(self, faq_id: str) -> str | None:
         """The served FAQ's question for an entry id (None before the FAQ loads, or if it is gone)."""
@@ -96,6 +78,7 @@ class Runtime:
             self.handoff = HandoffService(self.store, self.bus, self.faq_question)
             self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store)
             log.info("bot ready: model %s", self.engine.models.classifier.version)
+            self.reloader = Reloader(self.settings, self.store, self.bus, self.engine)
             self._watch = asyncio.create_task(self.reloader.run())
         except Exception as exc:  # a bad model or data path must surface, not hang the server
             self.error = f"{type(exc).__name__}: {exc}"
@@ -111,6 +94,8 @@ class Runtime:
 
     async def reload_faq(self) -> str:
         """Serve the stored FAQ now (after an entry was added) and tell the other replicas; its version."""
+        if self.reloader is None:
+            raise RuntimeError("the bot is not loaded yet")
         return await self.reloader.reload_faq()
 
     async def wait_ready(self, timeout: float) -> DialogueEngine | None:

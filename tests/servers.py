@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.accounts import Accounts
 from bot.store.db import make_engine, migrate
 from bot.store.transcripts import TranscriptStore
+from bot.workspace.accounts import Accounts
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from bot import catalog
+from bot.learning import catalog
 from bot.store.transcripts import TranscriptStore
 from training.registry import ModelRegistry
 

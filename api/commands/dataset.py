@@ -17,7 +17,7 @@ def held_out_path(out: Path) -> Path:
 
 
 def cmd_dataset_build(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.logs import dataset_from_logs
+    from bot.learning.training_data import dataset_from_logs
     from bot.store.db import make_engine, migrate
     from bot.store.transcripts import TranscriptStore
 

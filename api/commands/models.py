@@ -30,7 +30,7 @@ def _score(metrics: dict[str, Any] | None, key: str) -> str:
 
 
 def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import catalog
+    from bot.learning import catalog
 
     store, registry = _catalog(settings)
     try:
@@ -50,8 +50,8 @@ def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models_promote(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import catalog
-    from bot.reloader import notify_replicas
+    from bot.learning import catalog
+    from bot.learning.reloader import notify_replicas
 
     store, registry = _catalog(settings)
     try:
@@ -66,8 +66,8 @@ def cmd_models_promote(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import catalog
-    from bot.reloader import notify_replicas
+    from bot.learning import catalog
+    from bot.learning.reloader import notify_replicas
 
     store, registry = _catalog(settings)
     try:

@@ -21,7 +21,7 @@ def _decision_lines(version: str, decision: dict[str, Any]) -> list[str]:
 
 
 def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.logs import SeedDataMissing
+    from bot.learning.training_data import SeedDataMissing
 
     if args.tolerance < 0 or args.min_support < 0:
         raise ValueError("--tolerance and --min-support must be >= 0")
@@ -29,9 +29,9 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
     if not eval_file.is_file():  # checked before anything loads: no training run without a way to judge it
         raise SeedDataMissing(f"evaluation set not found: {eval_file}; run `helpline setup` or set HELPLINE_SEED_DIR")
 
-    from bot import catalog
-    from bot.logs import dataset_from_logs
-    from bot.reloader import notify_replicas
+    from bot.learning import catalog
+    from bot.learning.reloader import notify_replicas
+    from bot.learning.training_data import dataset_from_logs
     from bot.runtime import open_store
     from training.data import load_examples
     from training.registry import ModelRegistry

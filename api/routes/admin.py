@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from api.deps import AccountsDep, AdminAgent
-from bot.accounts import MIN_PASSWORD_CHARS, AgentExists
+from bot.workspace.accounts import MIN_PASSWORD_CHARS, AgentExists
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 

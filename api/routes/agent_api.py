@@ -20,13 +20,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentAgent, RuntimeDep, SettingsDep, StoreDep
-from bot import inbox, review
-from bot.events import AGENTS
-from bot.handoff import AlreadyClaimed, HandoffService, InvalidTransition, NotYourConversation
-from bot.logs import training_redactor
+from bot.conversations.events import AGENTS
+from bot.conversations.handoff import AlreadyClaimed, HandoffService, InvalidTransition, NotYourConversation
+from bot.learning.training_data import training_redactor
 from bot.runtime import Runtime
 from bot.store.transcripts import TranscriptStore, UnknownConversation
-from bot.views import conversation_summary, message_views
+from bot.workspace import inbox, review
+from bot.workspace.presentation import conversation_summary, message_views
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 

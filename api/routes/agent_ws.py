@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from api.deps import SESSION_COOKIE, RuntimeDep, authenticate
 from api.protocol import error_frame
 from api.routes.customer_ws import READY_TIMEOUT_S, Outbox, forward
-from bot.accounts import Accounts
-from bot.events import AGENTS
+from bot.conversations.events import AGENTS
+from bot.workspace.accounts import Accounts
 
 router = APIRouter()
 UNAUTHORIZED_CLOSE = 4401

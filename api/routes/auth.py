@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import SESSION_COOKIE, AccountsDep, SettingsDep, session_token
-from bot.accounts import InvalidCredentials, LoginThrottled
+from bot.workspace.accounts import InvalidCredentials, LoginThrottled
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from api.deps import authenticate, get_runtime
 from api.routes.pages import STATIC
-from bot.accounts import Accounts
+from bot.workspace.accounts import Accounts
 
 CONSOLE = STATIC / "console"
 

@@ -13,12 +13,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.deps import RuntimeDep
 from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, error_frame, parse_client_frame
-from bot.engine import DialogueEngine, Turn
-from bot.events import customer_channel
-from bot.handoff import HandoffService
+from bot.conversations.events import customer_channel
+from bot.conversations.handoff import HandoffService
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore, UnknownConversation, UnknownReply
-from bot.streaming import chunks
+from bot.turn.engine import DialogueEngine, Turn
+from bot.turn.streaming import chunks
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -54,7 +54,7 @@ async def customer_socket(
     if session is None:
         return
     conversation = session["conversation_id"]
-    handler = await anyio.to_thread.run_sync(engine.store.handler, conversation)
+    handler = await anyio.to_thread.run_sync(engine.store.conversation_state, conversation)
     session.update(
         welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
         state=handler.state, agent=handler.agent_name,

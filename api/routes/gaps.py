@@ -10,9 +10,10 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentAgent, RuntimeDep, StoreDep
-from bot import gaps, review
-from bot.engine import DialogueEngine
+from bot.learning import gaps
 from bot.runtime import Runtime
+from bot.turn.engine import DialogueEngine
+from bot.workspace import review
 from retrieval.faq import FaqEntry, question_id
 from retrieval.store import FaqEntryExists, FaqStore
 

@@ -29,8 +29,8 @@ async def read_health(runtime: RuntimeDep) -> JSONResponse:
     body: dict[str, Any] = {
         "status": "ok",
         "model_version": models.classifier.version,  # the one answering customers
-        "wanted_model_version": runtime.reloader.wanted_version or models.classifier.version,
+        "wanted_model_version": (runtime.reloader and runtime.reloader.wanted_version) or models.classifier.version,
         "faq_version": models.retriever.version,
-        "load_error": runtime.reloader.load_error,  # why the wanted model or FAQ is not serving
+        "load_error": runtime.load_error,  # why the wanted model or FAQ is not serving
     }
     return JSONResponse(body)

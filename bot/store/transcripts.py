@@ -121,9 +121,9 @@ class TranscriptStore:
             raise UnknownConversation(conversation_id)
 
     def state(self, conversation_id: str) -> str:
-        return self.handler(conversation_id).state
+        return self.conversation_state(conversation_id).state
 
-    def handler(self, conversation_id: str) -> ConversationState:
+    def conversation_state(self, conversation_id: str) -> ConversationState:
         """The conversation's state and the agent holding it, if any."""
         with self.session() as session:
             row = session.execute(

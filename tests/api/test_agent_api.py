@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select, update
 
 from api.app import create_app
-from bot.accounts import Accounts, hash_token
 from bot.settings import Settings
 from bot.store.db import make_engine
 from bot.store.models import AgentSession, IntentLabel, LoginAttempt, utcnow
 from bot.store.transcripts import TranscriptStore
+from bot.workspace.accounts import Accounts, hash_token
 from tests.api.wsclient import Customer
 from tests.servers import LiveServer, start_server, stop_server
 

@@ -11,9 +11,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from bot.accounts import Accounts, InvalidCredentials
 from bot.runtime import open_store
 from bot.settings import Settings
+from bot.workspace.accounts import Accounts, InvalidCredentials
 from tests.cli import HELPLINE, ROOT
 
 PASSWORD = "correct horse battery"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from bot import review
-from bot.accounts import Accounts
 from bot.store.db import make_engine, migrate
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
+from bot.workspace import review
+from bot.workspace.accounts import Accounts
 from tests.cli import helpline, last_json
 
 

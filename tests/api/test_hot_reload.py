@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.accounts import Accounts
-from bot.reloader import notify_replicas
+from bot.learning.reloader import notify_replicas
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
 from bot.store.models import Message
 from bot.store.transcripts import TranscriptStore
+from bot.workspace.accounts import Accounts
 from tests.api.test_replicas import REDIS_URL
 from tests.api.wsclient import Customer
 from tests.servers import LiveServer, start_server, stop_server

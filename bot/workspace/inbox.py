@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from bot.accounts import as_utc, iso
 from bot.store.models import (
     Agent,
     Conversation,
@@ -28,7 +27,8 @@ from bot.store.models import (
     ReplyReview,
 )
 from bot.store.transcripts import EXPORT_FIELDS, TranscriptStore, UnknownConversation
-from bot.views import FaqQuestion, conversation_summary, message_views, summarize
+from bot.workspace.accounts import as_utc, iso
+from bot.workspace.presentation import FaqQuestion, conversation_summary, message_views, summarize
 from training.redaction import Redactor
 
 STATUSES = ("all", "waiting", "mine", "flagged", "negative", "open", "closed")

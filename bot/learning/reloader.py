@@ -9,30 +9,25 @@ import logging
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from sqlalchemy import update
 
-from bot import catalog
+from bot.conversations.events import EventBus
+from bot.inference.models import load_classifier
+from bot.learning import catalog
 from bot.settings import Settings
 from bot.store.models import ModelVersion, utcnow
 from bot.store.transcripts import TranscriptStore
 from retrieval.store import FaqRetriever, FaqStore
-from training.model import IntentClassifier
 from training.registry import ModelRegistry
 
 if TYPE_CHECKING:
-    from bot.engine import DialogueEngine
-    from bot.runtime import Runtime
+    from bot.turn.engine import DialogueEngine
 
 log = logging.getLogger(__name__)
 RELOAD_CHANNEL = "reload"  # bus channel: "look now" (Redis carries it to every replica)
-
-
-class ModelLoadFailed(RuntimeError):
-    """A promoted model could not be loaded; the one already serving keeps answering."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +54,10 @@ def record_load_error(store: TranscriptStore, version: str, error: str | None) -
         )
 
 
-async def announce(runtime: Runtime, what: str) -> None:
+async def announce(bus: EventBus, what: str) -> None:
     """Tell every replica (through the bus) to look for a new model or FAQ now."""
     try:
-        await runtime.bus.publish(RELOAD_CHANNEL, {"type": "reload", "what": what})
+        await bus.publish(RELOAD_CHANNEL, {"type": "reload", "what": what})
     except Exception as exc:  # polling still covers a bus that is down
         log.warning("could not announce a %s reload: %s", what, exc)
 
@@ -71,7 +66,7 @@ def notify_replicas(settings: Settings, what: str = "model") -> None:
     """For commands run outside a server: publish a reload on Redis when configured (polling covers the rest)."""
     if not settings.redis_url:
         return
-    from bot.events import RedisBus
+    from bot.conversations.events import RedisBus
 
     async def publish() -> None:
         bus = RedisBus(settings.redis_url or "")
@@ -98,11 +93,13 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 class Reloader:
-    """Watches the catalog and the FAQ store for one runtime and swaps ``engine.models`` when they change."""
+    """Watches the catalog and the FAQ store for one engine and swaps ``engine.models`` when they change."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.settings = runtime.settings
+    def __init__(self, settings: Settings, store: TranscriptStore, bus: EventBus, engine: DialogueEngine) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self.engine = engine
         self.wanted_version: str | None = None  # what the catalog says should serve
         self.model_error: str | None = None  # why the wanted model is not serving, until it is
         self.faq_error: str | None = None  # why the changed FAQ is not serving, until it is
@@ -140,9 +137,7 @@ class Reloader:
 
     async def check(self, force: bool = False) -> None:
         """Load and swap in whatever the catalog or FAQ store wants that is not served yet."""
-        engine, store = self.runtime.engine, self.runtime.store
-        if engine is None or store is None:
-            return
+        engine, store = self.engine, self.store
         async with self._lock:
             try:
                 wanted = await anyio.to_thread.run_sync(self._read_wanted, store, engine)
@@ -162,13 +157,11 @@ class Reloader:
 
     async def reload_faq(self) -> str:
         """Load the stored FAQ now, swap it in and tell the other replicas; returns the served FAQ version."""
-        engine = self.runtime.engine
-        if engine is None:
-            raise RuntimeError("the bot is not loaded yet")
+        engine = self.engine
         async with self._lock:
             retriever = await anyio.to_thread.run_sync(self._faq_store(engine).load)
             self._swap_faq(engine, retriever)
-        await announce(self.runtime, "faq")
+        await announce(self.bus, "faq")
         return retriever.version
 
     def _faq_store(self, engine: DialogueEngine) -> FaqStore:
@@ -214,7 +207,7 @@ class Reloader:
         """Wake the watch loop on every reload message; resubscribe after a bus failure."""
         while True:
             try:
-                async with self.runtime.bus.subscribe(RELOAD_CHANNEL) as events:
+                async with self.bus.subscribe(RELOAD_CHANNEL) as events:
                     async for _event in events:
                         self.trigger()
             except asyncio.CancelledError:
@@ -223,11 +216,3 @@ class Reloader:
                 log.warning("reload channel lost (%s); polling every %ss", exc, self.settings.reload_seconds)
                 await asyncio.sleep(self.settings.reload_seconds)
 
-
-def load_classifier(path: Path, device: str | None = None) -> IntentClassifier:
-    """Load a model folder and check that it answers, before any customer sees it (blocking)."""
-    classifier = IntentClassifier.load(path, device=device)
-    prediction = classifier.predict(["hello"])[0]
-    if prediction.intent not in classifier.labels or not 0.0 <= prediction.confidence <= 1.0:
-        raise ModelLoadFailed(f"model {path.name} gave a nonsensical prediction {prediction}")
-    return classifier

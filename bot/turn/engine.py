@@ -5,37 +5,19 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 import anyio.to_thread
 
-from bot import context
-from bot.handoff import TurnLogged
-from bot.policy import Route, decide
-from bot.replies import Replies
+from bot.conversations.handoff import TurnLogged
+from bot.inference.models import Models
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
+from bot.turn import context
+from bot.turn.policy import Route, decide
+from bot.turn.replies import Replies
 from retrieval.index import Hit
 from retrieval.store import FaqRetriever
 from training.data import OOS_LABELS
-from training.model import Prediction
 from training.redaction import Redactor
-
-
-class IntentModel(Protocol):
-    """What the engine needs of a classifier; ONNX or micro-batched GPU models can stand in."""
-
-    @property
-    def version(self) -> str: ...
-
-    def predict(self, texts: list[str]) -> list[Prediction]: ...
-
-
-@dataclass(frozen=True)
-class Models:
-    """The classifier and FAQ retriever served together; swapped as one when a new version loads."""
-
-    classifier: IntentModel
-    retriever: FaqRetriever
 
 
 @dataclass(frozen=True)
@@ -103,17 +85,17 @@ class DialogueEngine:
     def answer(self, conversation_id: str, text: str, client_id: str | None = None) -> Turn:
         """Log the customer's message and, unless a person handles the chat, the bot's reply."""
         started = time.perf_counter()
-        handler = self.store.handler(conversation_id)
+        state = self.store.conversation_state(conversation_id)
         stored = self.redactor.redact(text)  # classified as typed, stored masked
-        if handler.state == "closed":  # a new message reopens a closed conversation with the bot
+        if state.state == "closed":  # a new message reopens a closed conversation with the bot
             self.store.transition(conversation_id, ("closed",), "bot")
-        elif handler.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
+        elif state.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
             return Turn(conversation_id, self.store.log_customer(conversation_id, stored, client_id))
         recent = self.store.recent_customer_turns(conversation_id, self.options.context_turns)
         message_id = self.store.log_customer(conversation_id, stored, client_id)
         reply = self._decide(text, recent)
         handoff = "asked" if reply.route is Route.HANDOFF else None
-        if reply.route is Route.FALLBACK and handler.fallback_streak + 1 >= self.options.fallbacks_before_handoff:
+        if reply.route is Route.FALLBACK and state.fallback_streak + 1 >= self.options.fallbacks_before_handoff:
             reply, handoff = replace(reply, route=Route.HANDOFF, text=self.replies.handoff), "fallbacks"
         reply = replace(reply, latency_ms=round((time.perf_counter() - started) * 1000, 2))
         unsure = reply.confidence < self.options.low_confidence

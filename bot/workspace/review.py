@@ -10,9 +10,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.inbox import note_view
 from bot.store.models import Agent, Conversation, ConversationTag, IntentLabel, Message, Note, ReplyReview, utcnow
 from bot.store.transcripts import TranscriptStore, UnknownConversation
+from bot.workspace.inbox import note_view
 
 INTENT_PATTERN = re.compile(r"[a-z0-9_]{1,64}")
 VERDICTS = ("good", "bad")

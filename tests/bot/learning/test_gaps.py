@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot import gaps, review
-from bot.accounts import Accounts
+from bot.learning import gaps
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
+from bot.workspace import review
+from bot.workspace.accounts import Accounts
 from retrieval.encoder import SentenceEncoder
 
 BIKES = ["Do you sell bicycles?", "do you sell bikes", "Do you sell bikes??", "do you have bikes for sale"]

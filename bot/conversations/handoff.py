@@ -11,9 +11,9 @@ from typing import Any, Protocol
 
 import anyio.to_thread
 
-from bot.events import AGENTS, EventBus, customer_channel
+from bot.conversations.events import AGENTS, EventBus, customer_channel
 from bot.store.transcripts import TranscriptStore, UnknownConversation
-from bot.views import FaqQuestion, conversation_summary, message_views
+from bot.workspace.presentation import FaqQuestion, conversation_summary, message_views
 
 __all__ = [
     "AgentLike", "AlreadyClaimed", "HandoffService", "InvalidTransition", "NotYourConversation",
@@ -93,7 +93,7 @@ class HandoffService:
             self.store.transition, conversation_id, ("bot", "waiting"), "agent", agent.id
         )
         if not won:
-            holder = await anyio.to_thread.run_sync(self.store.handler, conversation_id)
+            holder = await anyio.to_thread.run_sync(self.store.conversation_state, conversation_id)
             if holder.state == "agent" and holder.agent_id == agent.id:
                 return await self._summary(conversation_id)
             if holder.state == "agent":
@@ -109,7 +109,7 @@ class HandoffService:
         return await self._changed(conversation_id, "bot", None, "You're back with the bot")
 
     async def close(self, conversation_id: str, agent: AgentLike) -> dict[str, Any]:
-        holder = await anyio.to_thread.run_sync(self.store.handler, conversation_id)
+        holder = await anyio.to_thread.run_sync(self.store.conversation_state, conversation_id)
         if holder.state == "closed":
             raise InvalidTransition("the conversation is already closed")
         if holder.state == "agent" and holder.agent_id != agent.id and agent.role != "admin":
@@ -137,7 +137,7 @@ class HandoffService:
         return dict(message)
 
     async def agent_typing(self, conversation_id: str, agent: AgentLike, active: bool) -> None:
-        holder = await anyio.to_thread.run_sync(self.store.handler, conversation_id)
+        holder = await anyio.to_thread.run_sync(self.store.conversation_state, conversation_id)
         if holder.state == "agent" and holder.agent_id == agent.id:
             await self.bus.publish(customer_channel(conversation_id), {
                 "type": "typing", "role": "agent", "agent": agent.display_name, "active": active,
@@ -151,7 +151,7 @@ class HandoffService:
     # helpers ---------------------------------------------------------------------------------
 
     async def _check_holder(self, conversation_id: str, agent: AgentLike, admin_may: bool) -> None:
-        holder = await anyio.to_thread.run_sync(self.store.handler, conversation_id)
+        holder = await anyio.to_thread.run_sync(self.store.conversation_state, conversation_id)
         if holder.state != "agent":
             raise InvalidTransition(f"the conversation is {holder.state}, not with an agent")
         if holder.agent_id != agent.id and not (admin_may and agent.role == "admin"):

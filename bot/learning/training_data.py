@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased
 
-from bot.policy import HANDOFF_INTENTS
 from bot.settings import Settings
 from bot.store.models import Conversation, Feedback, IntentLabel, Message, ReplyReview
 from bot.store.transcripts import TranscriptStore
+from bot.turn.policy import HANDOFF_INTENTS
 from training.data import load_examples
 from training.dataset import Dataset, LoggedMessage, build_dataset
 from training.redaction import KINDS, Redactor

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import BotReply, DialogueEngine
-from bot.policy import Route
 from bot.runtime import build_engine
 from bot.settings import Settings
+from bot.turn.engine import BotReply, DialogueEngine
+from bot.turn.policy import Route
 
 
 @pytest.fixture(scope="module")

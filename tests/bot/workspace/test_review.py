@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot import review
-from bot.accounts import Accounts
 from bot.store.models import IntentLabel, ReplyReview
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation
+from bot.workspace import review
+from bot.workspace.accounts import Accounts
 
 
 @pytest.fixture

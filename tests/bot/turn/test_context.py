@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from bot.context import antecedent, is_follow_up
 from bot.store.transcripts import PastTurn
+from bot.turn.context import antecedent, is_follow_up
 
 
 def turn(text: str, route: str, minutes_ago: float = 1) -> PastTurn:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot import catalog
+from bot.learning import catalog
 from bot.store.models import ModelVersion
 from bot.store.transcripts import TranscriptStore
 from training.registry import ModelRegistry

@@ -1,4 +1,4 @@
-from bot.streaming import chunks
+from bot.turn.streaming import chunks
 
 
 def test_chunks_rebuild_the_reply_exactly() -> None:

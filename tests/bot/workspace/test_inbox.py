@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from bot import inbox, review
-from bot.accounts import Accounts, AgentInfo
-from bot.inbox import InboxFilter, InvalidCursor, InvalidFilter, list_conversations
 from bot.store.models import Conversation
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation
+from bot.workspace import inbox, review
+from bot.workspace.accounts import Accounts, AgentInfo
+from bot.workspace.inbox import InboxFilter, InvalidCursor, InvalidFilter, list_conversations
 
 PASSWORD = "correct horse battery"
 REPLIES = {

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.accounts import (
+from bot.store.models import Agent, AgentSession, LoginAttempt, utcnow
+from bot.store.transcripts import TranscriptStore
+from bot.workspace.accounts import (
     Accounts,
     AgentExists,
     InvalidCredentials,
@@ -20,8 +22,6 @@ from bot.accounts import (
     retry_delay,
     verify_password,
 )
-from bot.store.models import Agent, AgentSession, LoginAttempt, utcnow
-from bot.store.transcripts import TranscriptStore
 
 PASSWORD = "correct horse battery"
 
@@ -93,7 +93,7 @@ def test_session_lasts_the_configured_hours(store: TranscriptStore) -> None:
     token, _ = accounts.login("maya", PASSWORD)
     with store.session() as session:
         expires = session.get(AgentSession, hash_token(token)).expires_at  # type: ignore[union-attr]
-    from bot.accounts import as_utc
+    from bot.workspace.accounts import as_utc
 
     assert timedelta(hours=1, minutes=59) < as_utc(expires) - utcnow() <= timedelta(hours=2)
 
@@ -113,7 +113,7 @@ def test_repeated_failures_are_throttled_logged_and_stored(
     accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
     accounts.add_agent("maya", PASSWORD)
-    with caplog.at_level(logging.WARNING, logger="bot.accounts"):
+    with caplog.at_level(logging.WARNING, logger="bot.workspace.accounts"):
         for _ in range(5):
             with pytest.raises(InvalidCredentials):
                 accounts.login("maya", "guess-guess", "10.0.0.9")

@@ -15,8 +15,8 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 
 from api.deps import CurrentAgent, RuntimeDep, SettingsDep, StoreDep
-from bot import catalog
-from bot.reloader import production_version
+from bot.learning import catalog
+from bot.learning.reloader import production_version
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
 
@@ -74,7 +74,7 @@ async def read_models(agent: CurrentAgent, runtime: RuntimeDep, store: StoreDep)
     """Every model version with its status, metrics and promotion decision; which one serves, and any load error."""
     serving = runtime.engine.models.classifier.version if runtime.engine else None
     listing = await anyio.to_thread.run_sync(list_models, store, runtime.settings, serving)
-    return {"serving": serving, "load_error": runtime.reloader.load_error, **listing}
+    return {"serving": serving, "load_error": runtime.load_error, **listing}
 
 
 def _report_file(settings: Settings, version: str, name: str) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reloader import Reloader, notify_replicas, production_version, record_load_error
+from bot.learning.reloader import Reloader, notify_replicas, production_version, record_load_error
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store.models import ModelVersion
@@ -55,6 +55,11 @@ def with_runtime(settings: Settings, scenario: Callable[[Runtime], Awaitable[Non
     asyncio.run(main())
 
 
+def reloader(runtime: Runtime) -> Reloader:
+    assert runtime.reloader is not None, "the runtime has not loaded"
+    return runtime.reloader
+
+
 def failed_at(store: TranscriptStore, version: str) -> datetime:
     """When loading ``version`` last failed, from its catalog row (which must say why)."""
     with store.session() as session:
@@ -78,11 +83,11 @@ def test_a_promoted_model_is_swapped_in_and_answers_the_next_turn(
         old_models = engine.models
 
         promote(runtime.store, ModelRegistry(settings.models_dir), tiny_version)
-        await runtime.reloader.check()
+        await reloader(runtime).check()
 
         assert engine.models.classifier.version == tiny_version
         assert engine.models.retriever is old_models.retriever  # only the classifier changed
-        assert runtime.reloader.wanted_version == tiny_version and runtime.reloader.load_error is None
+        assert reloader(runtime).wanted_version == tiny_version and reloader(runtime).load_error is None
         after = engine.answer(conversation, "hello").reply
         assert after is not None and after.model_version == tiny_version and after.intent in tiny_labels
         # a turn that took its snapshot before the swap finishes on the old model
@@ -101,17 +106,17 @@ def test_a_broken_model_is_refused_recorded_and_the_old_one_keeps_serving(
     async def scenario(runtime: Runtime) -> None:
         assert runtime.engine is not None and runtime.store is not None
         promote(runtime.store, registry, broken)
-        with caplog.at_level(logging.ERROR, logger="bot.reloader"):
-            await runtime.reloader.check()
+        with caplog.at_level(logging.ERROR, logger="bot.learning.reloader"):
+            await reloader(runtime).check()
         assert runtime.engine.models.classifier.version == demo_version
-        assert runtime.reloader.wanted_version == broken
-        error = runtime.reloader.load_error
+        assert reloader(runtime).wanted_version == broken
+        error = reloader(runtime).load_error
         assert error is not None and broken in error
         assert any(broken in record.getMessage() for record in caplog.records)
         first_failure = failed_at(runtime.store, broken)
-        await runtime.reloader.check()  # not retried on every tick...
+        await reloader(runtime).check()  # not retried on every tick...
         assert failed_at(runtime.store, broken) == first_failure
-        await runtime.reloader.check(force=True)  # ...only when asked (a reload message)
+        await reloader(runtime).check(force=True)  # ...only when asked (a reload message)
         assert failed_at(runtime.store, broken) > first_failure
 
         conversation, _ = runtime.store.open_conversation()
@@ -119,8 +124,8 @@ def test_a_broken_model_is_refused_recorded_and_the_old_one_keeps_serving(
         assert reply is not None and reply.model_version == demo_version
 
         promote(runtime.store, registry, demo_version)  # rolled back: nothing wanted is missing any more
-        await runtime.reloader.check()
-        assert runtime.reloader.load_error is None and runtime.reloader.wanted_version == demo_version
+        await reloader(runtime).check()
+        assert reloader(runtime).load_error is None and reloader(runtime).wanted_version == demo_version
 
     with_runtime(settings, scenario)
 
@@ -135,7 +140,7 @@ def test_a_changed_faq_is_swapped_in_and_reload_faq_serves_it_at_once(data: tupl
         old_version, classifier = engine.models.retriever.version, engine.models.classifier
         faq = write_jsonl(settings.data_dir / "shop.jsonl", SHOP_FAQ)
         report = await asyncio.to_thread(FaqStore(settings.faq_dir, encoder).ingest, faq)
-        await runtime.reloader.check()
+        await reloader(runtime).check()
         assert engine.models.retriever.version == report.version != old_version
         assert engine.models.classifier is classifier
 
@@ -168,6 +173,7 @@ def test_production_version_reads_the_catalog_then_current_and_honours_a_pinned_
 
 def test_a_runtime_that_is_not_loaded_has_nothing_to_reload(data: tuple[Settings, str]) -> None:
     settings, _ = data
-    reloader = Reloader(Runtime(settings))
-    asyncio.run(reloader.check())
-    assert reloader.wanted_version is None and reloader.load_error is None
+    runtime = Runtime(settings)
+    assert runtime.reloader is None and runtime.load_error is None
+    with pytest.raises(RuntimeError, match="not loaded"):
+        asyncio.run(runtime.reload_faq())

@@ -6,14 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from bot import inbox, review
-from bot.accounts import Accounts
-from bot.engine import DialogueEngine, EngineOptions, Models
-from bot.logs import SeedDataMissing, dataset_from_logs, log_redactor, logged_messages, training_redactor
-from bot.replies import Replies
+from bot.inference.models import Models
+from bot.learning.training_data import (
+    SeedDataMissing,
+    dataset_from_logs,
+    log_redactor,
+    logged_messages,
+    training_redactor,
+)
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
+from bot.turn.engine import DialogueEngine, EngineOptions
+from bot.turn.replies import Replies
+from bot.workspace import inbox, review
+from bot.workspace.accounts import Accounts
 from retrieval.encoder import SentenceEncoder
 from retrieval.faq import FaqEntry
 from retrieval.store import FaqRetriever
