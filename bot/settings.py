@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from training.promotion import DEFAULT_MIN_SUPPORT, DEFAULT_TOLERANCE
 from training.redaction import check_kinds, compile_patterns
 
 
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     stream_chunk_words: int = Field(4, gt=0, description="Words per streamed reply chunk.")
     stream_delay_ms: int = Field(20, ge=0, description="Pause between streamed chunks, in milliseconds.")
     context_turns: int = Field(3, ge=0, description="Recent customer turns a short follow-up may lean on.")
+    fallbacks_before_handoff: int = Field(
+        2, ge=1, description="Fallbacks in a row after which the bot brings in a person."
+    )
     history_limit: int = Field(50, gt=0, description="Messages sent back when a conversation resumes.")
     redis_url: str | None = Field(
         None, description="Redis URL; when set, live events cross server replicas through Redis pub/sub."
@@ -58,6 +62,14 @@ class Settings(BaseSettings):
     redact_patterns: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Extra regular expressions (a JSON list) always masked: at log time, "
         "in training sets and in exports.",
+    )
+    retrain_tolerance: float = Field(
+        DEFAULT_TOLERANCE, ge=0, description="Largest drop in accuracy, macro-F1 or an intent's F1 with which "
+        "`helpline retrain` still promotes a candidate.",
+    )
+    retrain_min_support: int = Field(
+        DEFAULT_MIN_SUPPORT, ge=0, description="Evaluation rows an intent needs before the retrain gate "
+        "checks its own F1.",
     )
     weak_label_floor: float = Field(
         0.9, ge=0, le=1, description="Confidence from which an unrated bot answer becomes a weak training label."

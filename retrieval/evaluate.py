@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.file_errors import FileFormatError
 from retrieval.store import FaqRetriever
 
 DEPTH = 10  # ranks looked at: MRR@10
@@ -20,14 +21,8 @@ class RetrievalQuery:
     gold_faq_ids: frozenset[str]
 
 
-class QueryFormatError(ValueError):
+class QueryFormatError(FileFormatError):
     """A line of a queries file is invalid; ``str(e)`` reads ``queries.jsonl line 3: missing 'query'``."""
-
-    def __init__(self, path: Path, line: int, reason: str) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.reason = reason
-        super().__init__(f"{self.path.name} line {line}: {reason}")
 
 
 class UnknownGoldIds(ValueError):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.file_errors import FileFormatError, raise_all
+
 REQUIRED = ("question", "answer")
 
 
@@ -24,16 +26,8 @@ class FaqEntry:
     category: str | None = None
 
 
-class FaqFormatError(ValueError):
+class FaqFormatError(FileFormatError):
     """A FAQ file row is invalid; ``str(e)`` reads ``faq.csv line 7: missing 'answer'``."""
-
-    def __init__(self, path: Path, line: int, reason: str) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.reason = reason
-        # Every further problem found in the same file, so a CLI can list them all at once.
-        self.others: tuple[FaqFormatError, ...] = ()
-        super().__init__(f"{self.path.name} line {line}: {reason}")
 
 
 def question_id(question: str) -> str:
@@ -85,10 +79,7 @@ def load_faq(path: Path) -> list[FaqEntry]:
         entries.append(entry)
     if not entries and not errors:
         errors.append(FaqFormatError(path, 1, "no FAQ entries"))
-    if errors:
-        first = errors[0]
-        first.others = tuple(errors[1:])
-        raise first
+    raise_all(errors)
     return entries
 
 

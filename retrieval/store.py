@@ -18,7 +18,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from retrieval.encoder import SentenceEncoder
+from core.sentence_encoder import SentenceEncoder
 from retrieval.faq import FaqEntry, entry_text, faq_version, load_faq
 from retrieval.index import INDEX_FILE, FaissFaqIndex, FaqIndex, Hit
 

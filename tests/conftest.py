@@ -43,7 +43,7 @@ def demo_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def encoder():  # type: ignore[no-untyped-def]
-    from retrieval.encoder import SentenceEncoder
+    from core.sentence_encoder import SentenceEncoder
 
     return SentenceEncoder()
 
@@ -51,7 +51,7 @@ def encoder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def demo_model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A classifier really fine-tuned on the demo intents, cached between runs by data and code hash."""
-    from retrieval.encoder import default_encoder_path
+    from core.encoder import default_encoder_path
     from training.args import TrainingArguments
     from training.data import load_examples
     from training.trainer import train

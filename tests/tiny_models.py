@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from pathlib import Path
@@ -20,6 +21,19 @@ TINY_INTENTS = {
     "farewell": ["bye", "goodbye", "see you", "thanks, bye", "that's all, bye", "cheers, goodbye",
                  "have a nice day", "talk later"],
 }
+
+# the seed intents under the wrong names: a model trained on this is worse on purpose
+SWAPPED = {"salutation": "farewell", "farewell": "parcel_status", "parcel_status": "salutation"}
+
+
+def write_intents(path: Path, rows: dict[str, list[str]], rename: dict[str, str] | None = None) -> Path:
+    """A ``text,intent`` CSV of ``rows`` (label -> texts), labels renamed by ``rename``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "intent"])
+        writer.writerows((text, (rename or {}).get(label, label)) for label, texts in rows.items() for text in texts)
+    return path
 
 
 def fresh_data_dir(demo_data_dir: Path, target: Path) -> tuple[Path, str]:
@@ -41,7 +55,7 @@ def fresh_data_dir(demo_data_dir: Path, target: Path) -> tuple[Path, str]:
 
 def train_tiny_model(registry: ModelRegistry) -> tuple[str, list[str]]:
     """Really fine-tune a small model (1 epoch, 32 tokens) into a new registry version; (version, labels)."""
-    from retrieval.encoder import default_encoder_path
+    from core.encoder import default_encoder_path
     from training.args import TrainingArguments
     from training.data import Example
     from training.trainer import train

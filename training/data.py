@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.file_errors import FileFormatError, raise_all
+
 # Labels that mean "none of our intents"; rows carrying one train the explicit out-of-scope class.
 OOS_LABELS = frozenset({"out_of_scope", "oos"})
 # Accepted names of the label column, in order of preference.
@@ -23,16 +25,8 @@ class Example:
     label: str
 
 
-class DataFormatError(ValueError):
+class DataFormatError(FileFormatError):
     """A training file that cannot be read as examples; ``str(e)`` reads ``intents.csv line 12: empty text``."""
-
-    def __init__(self, path: Path, line: int, reason: str) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.reason = reason
-        # Every further bad row of the same file, so a CLI can list them all at once.
-        self.others: tuple[DataFormatError, ...] = ()
-        super().__init__(f"{self.path.name} line {line}: {reason}")
 
 
 def clean_text(text: str) -> str:
@@ -83,10 +77,7 @@ def load_examples(path: Path) -> list[Example]:
                 examples.append(Example(text, label))
     if not examples and not errors:
         errors.append(DataFormatError(path, 1, "no examples after the header"))
-    if errors:
-        first = errors[0]
-        first.others = tuple(errors[1:])
-        raise first
+    raise_all(errors)
     return examples
 
 

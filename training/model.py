@@ -13,9 +13,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import PreTrainedTokenizerBase
 
+from core.encoder import load_encoder, no_transformers_bars, resolve_device
 from training.card import write_model_card
 from training.data import is_oos
-from training.encoder import load_encoder, no_transformers_bars
 from training.network import IntentNetwork, build_head
 
 FORMAT = "helpline-intent-classifier"
@@ -49,13 +49,6 @@ class Prediction:
     in_scope: bool  # False when intent is an out-of-scope label or confidence < the model's threshold
 
 
-def pick_device(device: str | None) -> torch.device:
-    """The named device, else CUDA when present, else CPU."""
-    if device:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 class IntentClassifier:
     """Fine-tuned encoder + head; ``predict`` is batched, gradient-free and safe to call from threads."""
 
@@ -82,7 +75,7 @@ class IntentClassifier:
         self.metrics = dict(metrics or {})
         self.training_args = dict(training_args or {})
         self.data_summary = dict(data_summary or {})
-        self.device = device if isinstance(device, torch.device) else pick_device(device)
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
         self.network = network.to(self.device).eval()
         self.tokenizer = tokenizer
         self._lock = threading.Lock()

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 
-from training.encoder import mean_pool
+from core.encoder import mean_pool
 
 
 class CosineHead(nn.Module):

@@ -33,6 +33,10 @@ def _drop(candidate: float, production: float, tolerance: float) -> bool:
     return candidate < production - tolerance - EPSILON
 
 
+DEFAULT_TOLERANCE = 0.01  # largest drop in accuracy, macro-F1 or an intent's F1 the gate lets through
+DEFAULT_MIN_SUPPORT = 10  # evaluation rows an intent needs before its own F1 is gated
+
+
 def _change(candidate: float, production: float) -> str:
     return f"{candidate:.4f} vs {production:.4f} ({candidate - production:+.4f})"
 
@@ -40,8 +44,8 @@ def _change(candidate: float, production: float) -> str:
 def decide(
     candidate: Mapping[str, Any],
     production: Mapping[str, Any] | None,
-    tolerance: float = 0.01,
-    min_support: int = 10,
+    tolerance: float = DEFAULT_TOLERANCE,
+    min_support: int = DEFAULT_MIN_SUPPORT,
 ) -> Decision:
     """Gate a candidate on metrics of both models over the same evaluation set.
 

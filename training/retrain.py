@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.encoder import resolve_device
 from training.args import TrainingArguments
 from training.batches import Batches
 from training.data import Example
-from training.model import IntentClassifier, pick_device, read_json
+from training.model import IntentClassifier, read_json
 from training.network import CosineHead, LinearHead, build_head
-from training.promotion import Decision, decide
+from training.promotion import DEFAULT_MIN_SUPPORT, DEFAULT_TOLERANCE, Decision, decide
 from training.report import REPORT_DIR, Evaluation, evaluate_detailed, write_report
 from training.trainer import NotEnoughData, TrainResult, class_means, fit, prepare_out_dir, publish, train
 
@@ -77,7 +78,7 @@ def fine_tune(examples: Sequence[Example], args: TrainingArguments, production: 
         raise NotEnoughData("no training examples")
     prepare_out_dir(out_dir, overwrite)
     torch.manual_seed(args.seed)
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     start = IntentClassifier.load(production, device=str(device))
     labels = grown_labels(start.labels, examples)
     network = start.network
@@ -110,8 +111,8 @@ class RetrainPlan:
     production: Path | None = None  # the served model's folder; None when nothing is served yet
     start: str = "production"  # "production" (fine-tune it) or "base" (the pre-trained encoder)
     encoder_path: Path | None = None  # the base encoder; None: the default one
-    tolerance: float = 0.01
-    min_support: int = 10
+    tolerance: float = DEFAULT_TOLERANCE
+    min_support: int = DEFAULT_MIN_SUPPORT
     force: bool = False
     data_summary: Mapping[str, Any] = field(default_factory=dict)
 

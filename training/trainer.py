@@ -17,12 +17,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from core.encoder import load_encoder, resolve_device
 from training.args import TrainingArguments
 from training.batches import Batches
 from training.data import Example, is_oos, stratified_split
-from training.encoder import load_encoder
 from training.metrics import accuracy, macro_f1
-from training.model import IntentClassifier, pick_device
+from training.model import IntentClassifier
 from training.network import IntentNetwork, build_head
 from training.threshold import OOS, choose_threshold, label_predictions
 
@@ -222,7 +222,7 @@ def train(
         raise NotEnoughData(f"need examples of at least two intents, got {len(labels)}")
     prepare_out_dir(out_dir, overwrite)
     torch.manual_seed(args.seed)
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     tokenizer, encoder = load_encoder(encoder_path)
     head = build_head(args.head, encoder.config.hidden_size, len(labels), args.cosine_scale)
     network = IntentNetwork(encoder, head, args.dropout).to(device)

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from api.commands import print_json
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.store.transcripts import TranscriptStore
-    from training.registry import ModelRegistry
-
-
-def _catalog(settings: Settings) -> tuple[TranscriptStore, ModelRegistry]:
-    """The database (schema brought up to date) and the registry; no model or encoder is loaded."""
-    from bot.store.db import make_engine, migrate
-    from bot.store.transcripts import TranscriptStore
-    from training.registry import ModelRegistry
-
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    return TranscriptStore(engine), ModelRegistry(settings.models_dir)
 
 
 def _score(metrics: dict[str, Any] | None, key: str) -> str:
@@ -29,55 +14,40 @@ def _score(metrics: dict[str, Any] | None, key: str) -> str:
     return f"{value:.4f}" if isinstance(value, float) else "-"
 
 
-def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.learning import catalog
+def _verdict(decision: dict[str, Any]) -> str:
+    if not decision:
+        return "-"
+    return "forced" if decision.get("forced") else "promote" if decision.get("promote") else "refused"
 
-    store, registry = _catalog(settings)
-    try:
-        versions = catalog.list_versions(store, registry)
-        production = catalog.production_version(store, registry)
-    finally:
-        store.engine.dispose()
+
+def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.model_versions import list_models
+
+    catalog = list_models(settings)
     print(f"{'version':<26} {'status':<10} {'from':<26} {'accuracy':>8} {'macro_f1':>8}  decision")
-    for row in versions:
-        decision = row["decision"] or {}
-        verdict = ("forced" if decision.get("forced") else "promote" if decision.get("promote") else
-                   "refused" if decision else "-")
+    for row in catalog.versions:
         print(f"{row['version']:<26} {row['status']:<10} {row['trained_from'] or '-':<26} "
-              f"{_score(row['metrics'], 'accuracy'):>8} {_score(row['metrics'], 'macro_f1'):>8}  {verdict}")
-    print(json.dumps({"production": production, "versions": versions}))
+              f"{_score(row['metrics'], 'accuracy'):>8} {_score(row['metrics'], 'macro_f1'):>8}  "
+              f"{_verdict(row['decision'] or {})}")
+    print_json({"production": catalog.production, "versions": catalog.versions})
     return 0
 
 
 def cmd_models_promote(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.learning import catalog
-    from bot.learning.reloader import notify_replicas
+    from bot.services.model_versions import promote_model
 
-    store, registry = _catalog(settings)
-    try:
-        before = catalog.production_version(store, registry)
-        catalog.promote_by_hand(store, registry, args.version)
-    finally:
-        store.engine.dispose()
-    notify_replicas(settings, "model")
-    print(f"{args.version} is now in production (was {before or 'none'}); the gate was skipped")
-    print(json.dumps({"production": args.version, "previous": before, "forced": True}))
+    change = promote_model(settings, args.version)
+    print(f"{change.production} is now in production (was {change.previous or 'none'}); the gate was skipped")
+    print_json({"production": change.production, "previous": change.previous, "forced": True})
     return 0
 
 
 def cmd_models_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.learning import catalog
-    from bot.learning.reloader import notify_replicas
+    from bot.services.model_versions import roll_back_model
 
-    store, registry = _catalog(settings)
-    try:
-        before = catalog.production_version(store, registry)
-        version = catalog.rollback(store, registry)
-    finally:
-        store.engine.dispose()
-    notify_replicas(settings, "model")
-    print(f"rolled back from {before} to {version}; {before} is retired")
-    print(json.dumps({"production": version, "retired": before}))
+    change = roll_back_model(settings)
+    print(f"rolled back from {change.previous} to {change.production}; {change.previous} is retired")
+    print_json({"production": change.production, "retired": change.previous})
     return 0
 
 

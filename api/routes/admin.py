@@ -1,36 +1,28 @@
-"""Admin-only endpoints: list and create agent accounts."""
+"""Admin-only endpoints: list and create agent accounts (the router requires an admin)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, status
 
-from api.deps import AccountsDep, AdminAgent
-from bot.workspace.accounts import MIN_PASSWORD_CHARS, AgentExists
+from api.deps import AccountsDep, admin_agent
+from api.schemas.admin import AgentAccountOut, AgentIn
+from api.schemas.auth import AgentOut
+from api.schemas.base import ADMIN_REQUIRED, problem
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
-
-
-class AgentIn(BaseModel):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.@+-]{1,64}$")
-    display_name: str | None = Field(None, min_length=1, max_length=128)
-    role: Literal["agent", "admin"] = "agent"
-    password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=1024)
+router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_agent)],
+                   responses=ADMIN_REQUIRED)
 
 
-@router.get("/agents")
-def list_agents(admin: AdminAgent, accounts: AccountsDep) -> list[dict[str, Any]]:
+@router.get("/agents", response_model=list[AgentAccountOut])
+def list_agents(accounts: AccountsDep) -> list[dict[str, Any]]:
     """Every agent account (never a password hash)."""
     return accounts.list_agents()
 
 
-@router.post("/agents", status_code=status.HTTP_201_CREATED, responses={409: {"description": "Name taken"}})
-def create_agent(body: AgentIn, admin: AdminAgent, accounts: AccountsDep) -> dict[str, Any]:
+@router.post("/agents", status_code=status.HTTP_201_CREATED, response_model=AgentOut,
+             responses={409: problem("Name taken")})
+def create_agent(body: AgentIn, accounts: AccountsDep) -> dict[str, Any]:
     """Create an agent or admin account."""
-    try:
-        agent = accounts.add_agent(body.name, body.password, body.role, body.display_name)
-    except AgentExists as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    return agent.to_dict()
+    return accounts.add_agent(body.name, body.password, body.role, body.display_name).to_dict()

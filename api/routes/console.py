@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from api.deps import authenticate, get_runtime
-from api.routes.pages import STATIC
+from api.routes.pages import HTML_PAGE, STATIC
 from bot.workspace.accounts import Accounts
 
 CONSOLE = STATIC / "console"
@@ -48,7 +48,7 @@ def _signed_in(request: Request) -> bool | None:
 
 
 # plain ``def`` handlers: the session lookup is a database read, run in FastAPI's thread pool
-@router.get("/agent")
+@router.get("/agent", response_class=FileResponse, responses={**HTML_PAGE, 303: {"description": "Log in first"}})
 def read_console(request: Request) -> Response:
     """The console for a logged-in agent; anyone else goes to the login page."""
     if _signed_in(request) is False:
@@ -56,7 +56,8 @@ def read_console(request: Request) -> Response:
     return _page("index.html")
 
 
-@router.get("/agent/login")
+@router.get("/agent/login", response_class=FileResponse,
+            responses={**HTML_PAGE, 303: {"description": "Logged in already"}})
 def read_login_page(request: Request) -> Response:
     """The login page; an agent who is already logged in goes straight to the console."""
     if _signed_in(request):

@@ -1,7 +1,7 @@
 """Model versions for agents: which one serves, which one should, why each was promoted, and its report.
 
-Every endpoint needs a logged-in agent. Reports are files the retrain wrote in the version's folder
-(``<models_dir>/<version>/report/``); they are served with a strict Content-Security-Policy.
+Every endpoint needs a logged-in agent: the router requires it. Reports are files the retrain wrote in the
+version's folder (``<models_dir>/<version>/report/``); they are served with a strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -11,16 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import FileResponse
 
-from api.deps import CurrentAgent, RuntimeDep, SettingsDep, StoreDep
+from api.deps import RuntimeDep, SettingsDep, StoreDep, current_agent
+from api.schemas.base import LOGIN_REQUIRED, problem
+from api.schemas.models import ModelsOut
 from bot.learning import catalog
 from bot.learning.reloader import production_version
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
 
-router = APIRouter(prefix="/api/agent/models", tags=["models"])
+router = APIRouter(prefix="/api/agent/models", tags=["models"], dependencies=[Depends(current_agent)],
+                   responses=LOGIN_REQUIRED)
 
 VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
@@ -33,7 +36,12 @@ REPORT_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such version, or no report for it"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such version, or no report for it")}
+
+
+def _file(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route that serves a report file (and 404s without one)."""
+    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}, **NOT_FOUND}
 
 
 def report_url(version: str) -> str:
@@ -69,8 +77,8 @@ def list_models(store: TranscriptStore, settings: Settings, serving: str | None)
     }
 
 
-@router.get("")
-async def read_models(agent: CurrentAgent, runtime: RuntimeDep, store: StoreDep) -> dict[str, Any]:
+@router.get("", response_model=ModelsOut)
+async def read_models(runtime: RuntimeDep, store: StoreDep) -> dict[str, Any]:
     """Every model version with its status, metrics and promotion decision; which one serves, and any load error."""
     serving = runtime.engine.models.classifier.version if runtime.engine else None
     listing = await anyio.to_thread.run_sync(list_models, store, runtime.settings, serving)
@@ -86,16 +94,16 @@ def _report_file(settings: Settings, version: str, name: str) -> Path:
     return path
 
 
-@router.get("/{version}/report", responses=NOT_FOUND)
-@router.get("/{version}/report/", responses=NOT_FOUND, include_in_schema=False)
-async def read_report(version: str, agent: CurrentAgent, settings: SettingsDep) -> FileResponse:
+@router.get("/{version}/report", response_class=FileResponse, responses=_file("text/html", "The report page"))
+@router.get("/{version}/report/", response_class=FileResponse, include_in_schema=False)
+async def read_report(version: str, settings: SettingsDep) -> FileResponse:
     """The version's evaluation report (HTML)."""
     return FileResponse(_report_file(settings, version, "index.html"), media_type="text/html",
                         headers=REPORT_HEADERS)
 
 
-@router.get("/{version}/report/{name}.png", responses=NOT_FOUND)
-async def read_report_plot(version: str, name: str, agent: CurrentAgent, settings: SettingsDep) -> FileResponse:
+@router.get("/{version}/report/{name}.png", response_class=FileResponse, responses=_file("image/png", "The plot"))
+async def read_report_plot(version: str, name: str, settings: SettingsDep) -> FileResponse:
     """One plot of the version's report (PNG)."""
     if not PLOT.fullmatch(name):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plot")

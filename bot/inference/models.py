@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.settings import Settings
-from retrieval.encoder import SentenceEncoder
+from core.sentence_encoder import SentenceEncoder
 from retrieval.store import FaqRetriever, FaqStore
 from training.model import IntentClassifier, ModelNotFound, Prediction
 from training.registry import ModelRegistry

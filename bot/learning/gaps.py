@@ -20,10 +20,9 @@ import numpy as np
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from bot.store.models import FaqGapLink, Feedback, IntentLabel, Message, utcnow
+from bot.store.models import FaqGapLink, Feedback, IntentLabel, Message, iso, utcnow
 from bot.store.transcripts import TranscriptStore
 from bot.turn.policy import HANDOFF_INTENTS
-from bot.workspace.accounts import iso
 from bot.workspace.review import UnknownMessage, WrongMessageRole, label_intent
 
 DEFAULT_THRESHOLD = 0.75

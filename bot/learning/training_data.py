@@ -7,27 +7,17 @@ from collections.abc import Iterator
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased
 
+from bot.privacy import training_redactor
 from bot.settings import Settings
 from bot.store.models import Conversation, Feedback, IntentLabel, Message, ReplyReview
 from bot.store.transcripts import TranscriptStore
 from bot.turn.policy import HANDOFF_INTENTS
 from training.data import load_examples
 from training.dataset import Dataset, LoggedMessage, build_dataset
-from training.redaction import KINDS, Redactor
 
 
 class SeedDataMissing(FileNotFoundError):
     """The company's seed training data is not in the seed dir."""
-
-
-def training_redactor(settings: Settings) -> Redactor:
-    """Every kind of personal data plus the configured patterns: what training sets and exports mask."""
-    return Redactor(KINDS, settings.redact_patterns)
-
-
-def log_redactor(settings: Settings) -> Redactor:
-    """What is masked in customer messages before they are stored (``HELPLINE_REDACT_LOG`` + patterns)."""
-    return Redactor(settings.redact_log_kinds, settings.redact_patterns)
 
 
 def logged_messages(store: TranscriptStore) -> Iterator[LoggedMessage]:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,12 +11,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Agent, Conversation, Feedback, Message, utcnow
-from training.redaction import Redactor
-
-EXPORT_FIELDS = (
-    "conversation_id", "message_id", "created_at", "role", "text", "intent", "confidence", "route",
-    "faq_id", "score", "model_version", "latency_ms", "reply_id", "rating",
-)
+from bot.store.tokens import hash_token, new_token, token_matches
 
 
 class UnknownConversation(LookupError):
@@ -86,10 +77,6 @@ def _touch(conversation_id: str, text: str) -> Any:
     )
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class TranscriptStore:
     """Reads and writes transcripts; every write is one transaction, so nothing is half-written."""
 
@@ -108,16 +95,16 @@ class TranscriptStore:
 
     def open_conversation(self) -> tuple[str, str]:
         """Start a conversation; returns its id and the secret token that resumes it."""
-        conversation_id, token = uuid.uuid4().hex, secrets.token_urlsafe(24)
+        conversation_id, token = uuid.uuid4().hex, new_token(24)
         with self.session() as session, session.begin():
-            session.add(Conversation(id=conversation_id, token_hash=_hash_token(token)))
+            session.add(Conversation(id=conversation_id, token_hash=hash_token(token)))
         return conversation_id, token
 
     def authenticate(self, conversation_id: str, token: str) -> None:
         """Raise ``UnknownConversation`` unless ``token`` resumes ``conversation_id``."""
         with self.session() as session:
             stored = session.scalar(select(Conversation.token_hash).where(Conversation.id == conversation_id))
-        if stored is None or not hmac.compare_digest(stored, _hash_token(token)):
+        if stored is None or not token_matches(stored, token):
             raise UnknownConversation(conversation_id)
 
     def state(self, conversation_id: str) -> str:
@@ -248,23 +235,3 @@ class TranscriptStore:
                 .limit(limit)
             ).all()
         return [PastTurn(m.text, m.intent, m.route, m.faq_id, m.created_at) for m in rows]
-
-    def export_rows(self, redactor: Redactor | None = None) -> Iterator[dict[str, Any]]:
-        """Every logged message with its decision fields, in order, streamed in batches; personal data in the
-        text masked by ``redactor`` (default: cards, e-mails, phones and IBANs)."""
-        redact = (redactor or Redactor()).redact
-        with self.session() as session:
-            result = session.execute(
-                select(Message, Feedback.rating)
-                .outerjoin(Feedback, Feedback.message_id == Message.id)
-                .order_by(Message.id)
-                .execution_options(yield_per=500)
-            )
-            for m, rating in result:
-                yield {
-                    "conversation_id": m.conversation_id, "message_id": m.id,
-                    "created_at": m.created_at.isoformat(), "role": m.role, "text": redact(m.text),
-                    "intent": m.intent, "confidence": m.confidence, "route": m.route, "faq_id": m.faq_id,
-                    "score": m.score, "model_version": m.model_version, "latency_ms": m.latency_ms,
-                    "reply_id": m.reply_id, "rating": rating,
-                }

@@ -10,6 +10,8 @@ import anyio.to_thread
 
 from bot.conversations.handoff import TurnLogged
 from bot.inference.models import Models
+from bot.privacy import log_redactor
+from bot.settings import Settings
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
 from bot.turn import context
 from bot.turn.policy import Route, decide
@@ -17,19 +19,6 @@ from bot.turn.replies import Replies
 from retrieval.index import Hit
 from retrieval.store import FaqRetriever
 from training.data import OOS_LABELS
-from training.redaction import Redactor
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    faq_min_score: float = 0.45
-    suggestions: int = 3
-    context_turns: int = 3
-    low_confidence: float = 0.5  # answers under this are flagged for review
-    fallbacks_before_handoff: int = 2  # fallbacks in a row that bring in a person
-    # personal data masked in customer messages before they are stored (HELPLINE_REDACT_LOG, _PATTERNS)
-    redact_kinds: tuple[str, ...] = ("card",)
-    redact_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,13 +59,13 @@ class DialogueEngine:
     """Answers customer messages; usable from the server, a CLI or a test without any transport."""
 
     def __init__(
-        self, models: Models, store: TranscriptStore, replies: Replies, options: EngineOptions | None = None
+        self, models: Models, store: TranscriptStore, replies: Replies, settings: Settings | None = None
     ) -> None:
         self.models = models
         self.store = store
         self.replies = replies
-        self.options = options or EngineOptions()
-        self.redactor = Redactor(self.options.redact_kinds, self.options.redact_patterns)
+        self.settings = settings or Settings()
+        self.redactor = log_redactor(self.settings)
 
     async def respond(self, conversation_id: str, text: str, client_id: str | None = None) -> Turn:
         """``answer`` off the event loop: inference and database writes run in a worker thread."""
@@ -91,14 +80,14 @@ class DialogueEngine:
             self.store.transition(conversation_id, ("closed",), "bot")
         elif state.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
             return Turn(conversation_id, self.store.log_customer(conversation_id, stored, client_id))
-        recent = self.store.recent_customer_turns(conversation_id, self.options.context_turns)
+        recent = self.store.recent_customer_turns(conversation_id, self.settings.context_turns)
         message_id = self.store.log_customer(conversation_id, stored, client_id)
         reply = self._decide(text, recent)
         handoff = "asked" if reply.route is Route.HANDOFF else None
-        if reply.route is Route.FALLBACK and state.fallback_streak + 1 >= self.options.fallbacks_before_handoff:
+        if reply.route is Route.FALLBACK and state.fallback_streak + 1 >= self.settings.fallbacks_before_handoff:
             reply, handoff = replace(reply, route=Route.HANDOFF, text=self.replies.handoff), "fallbacks"
         reply = replace(reply, latency_ms=round((time.perf_counter() - started) * 1000, 2))
-        unsure = reply.confidence < self.options.low_confidence
+        unsure = reply.confidence < self.settings.low_confidence
         flagged = reply.route is Route.FALLBACK or handoff == "fallbacks" or unsure
         reply_id = self.store.log_bot(conversation_id, message_id, _record(reply, flagged))
         if handoff:
@@ -147,18 +136,18 @@ class DialogueEngine:
         """The best FAQ entry in the intent's category, else in the whole FAQ, if it scores high enough."""
         for scope in ([category, None] if category else [None]):
             hits = retriever.retrieve(query, k=1, category=scope)
-            if hits and hits[0].score >= self.options.faq_min_score:
+            if hits and hits[0].score >= self.settings.faq_min_score:
                 return hits[0]
         return None
 
     def _suggestions(self, retriever: FaqRetriever, text: str) -> list[str]:
-        if self.options.suggestions == 0:
+        if self.settings.suggestions == 0:
             return []
         seen: list[str] = []
-        for hit in retriever.retrieve(text, k=self.options.suggestions * 3):
+        for hit in retriever.retrieve(text, k=self.settings.suggestions * 3):
             if hit.entry.question not in seen:
                 seen.append(hit.entry.question)
-            if len(seen) == self.options.suggestions:
+            if len(seen) == self.settings.suggestions:
                 break
         return seen
 

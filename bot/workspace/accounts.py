@@ -11,13 +11,14 @@ import math
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.models import Agent, AgentSession, LoginAttempt, utcnow
+from bot.store.models import Agent, AgentSession, LoginAttempt, as_utc, iso, utcnow
+from bot.store.tokens import hash_token, new_token
 from bot.store.transcripts import TranscriptStore
 
 log = logging.getLogger(__name__)
@@ -112,10 +113,6 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise WeakPassword(f"the password must be at least {MIN_PASSWORD_CHARS} characters")
@@ -173,7 +170,7 @@ class Accounts:
         name, remote = name[:64], (remote or None) and remote[:REMOTE_CHARS]
         wait = self.throttle(name, remote)
         agent = None if wait else self._check_password(name, password)
-        token = secrets.token_urlsafe(32)
+        token = new_token(32)
         with self.store.session() as session, session.begin():
             session.add(LoginAttempt(name=name, remote=remote, ok=agent is not None))
             if agent is not None:
@@ -258,13 +255,3 @@ class Accounts:
                 select(LoginAttempt).where(LoginAttempt.name == name).order_by(LoginAttempt.id)
             ).all()
         return [{"name": a.name, "remote": a.remote, "ok": a.ok, "created_at": iso(a.created_at)} for a in rows]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored one is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with the offset, the same on SQLite and PostgreSQL."""
-    return None if moment is None else as_utc(moment).isoformat()

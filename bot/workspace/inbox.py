@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -20,21 +19,18 @@ from bot.store.models import (
     Agent,
     Conversation,
     ConversationTag,
-    Feedback,
     IntentLabel,
     Message,
     Note,
-    ReplyReview,
+    as_utc,
+    iso,
 )
-from bot.store.transcripts import EXPORT_FIELDS, TranscriptStore, UnknownConversation
-from bot.workspace.accounts import as_utc, iso
+from bot.store.transcripts import TranscriptStore, UnknownConversation
 from bot.workspace.presentation import FaqQuestion, conversation_summary, message_views, summarize
-from training.redaction import Redactor
 
 STATUSES = ("all", "waiting", "mine", "flagged", "negative", "open", "closed")
 OPEN_STATES = ("bot", "waiting", "agent")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-INBOX_EXPORT_FIELDS = (*EXPORT_FIELDS, "label", "review")
 
 
 class InvalidCursor(ValueError):
@@ -194,29 +190,3 @@ def read_conversation(store: TranscriptStore, conversation_id: str, faq_question
 
 def note_view(note: Note, agent: str) -> dict[str, Any]:
     return {"id": note.id, "agent": agent, "text": note.text, "created_at": iso(note.created_at)}
-
-
-def export_rows(
-    store: TranscriptStore, filters: InboxFilter, redactor: Redactor | None = None
-) -> Iterator[dict[str, Any]]:
-    """Every message of the filtered conversations, in order, as ``helpline transcripts export`` plus
-    the agents' ``label`` and ``review``; streamed in batches, personal data masked as there."""
-    redact = (redactor or Redactor()).redact
-    with store.session() as session:
-        result = session.execute(
-            select(Message, Feedback.rating, IntentLabel.intent, ReplyReview.verdict)
-            .outerjoin(Feedback, Feedback.message_id == Message.id)
-            .outerjoin(IntentLabel, IntentLabel.message_id == Message.id)
-            .outerjoin(ReplyReview, ReplyReview.message_id == Message.id)
-            .where(Message.conversation_id.in_(matching(filters)))
-            .order_by(Message.id)
-            .execution_options(yield_per=500)
-        )
-        for m, rating, label, verdict in result:
-            yield {
-                "conversation_id": m.conversation_id, "message_id": m.id, "created_at": iso(m.created_at),
-                "role": m.role, "text": redact(m.text), "intent": m.intent, "confidence": m.confidence,
-                "route": m.route, "faq_id": m.faq_id, "score": m.score, "model_version": m.model_version,
-                "latency_ms": m.latency_ms, "reply_id": m.reply_id, "rating": rating,
-                "label": label, "review": verdict,
-            }

@@ -20,8 +20,9 @@ from api.app import create_app
 from bot.settings import Settings
 from bot.store.db import make_engine
 from bot.store.models import AgentSession, IntentLabel, LoginAttempt, utcnow
+from bot.store.tokens import hash_token
 from bot.store.transcripts import TranscriptStore
-from bot.workspace.accounts import Accounts, hash_token
+from bot.workspace.accounts import Accounts
 from tests.api.wsclient import Customer
 from tests.servers import LiveServer, start_server, stop_server
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from bot.runtime import build_engine
 from bot.settings import Settings
 from tests.cli import helpline, last_json
+from tests.retrieval.faqs import write_two_question_eval
+from tests.tiny_models import fresh_data_dir
 
 
 def test_faq_ingest_reports_the_bad_line_and_keeps_the_old_faq(tmp_path: Path) -> None:
@@ -26,16 +28,7 @@ def test_faq_ingest_reports_the_bad_line_and_keeps_the_old_faq(tmp_path: Path) -
 
 
 def test_eval_retrieval_prints_the_figures(tmp_path: Path) -> None:
-    faq = tmp_path / "faq.jsonl"
-    faq.write_text(
-        '{"id": "ship", "question": "Do you ship to Norway?", "answer": "Yes, in 3-5 days."}\n'
-        '{"id": "pay", "question": "Which payment methods do you accept?", "answer": "Cards and PayPal."}\n'
-    )
-    queries = tmp_path / "q.jsonl"
-    queries.write_text(
-        '{"query": "can I pay with paypal", "gold_faq_ids": ["pay"]}\n'
-        '{"query": "delivery to norway?", "gold_faq_ids": ["ship"]}\n'
-    )
+    faq, queries = write_two_question_eval(tmp_path)
     figures = last_json(helpline("eval-retrieval", "--faq", str(faq), "--queries", str(queries), data_dir=tmp_path))
     assert figures == {"top1": 1.0, "mrr@10": 1.0, "recall@5": 1.0, "n": 2}
 
@@ -62,13 +55,28 @@ def test_transcripts_export_writes_every_message(demo_data_dir: Path, tmp_path: 
     conversation, _ = engine.store.open_conversation()
     engine.answer(conversation, "Do you ship to Norway?")
     engine.answer(conversation, "thanks!")
-    env = {"HELPLINE_DATABASE_URL": database}
-    lines = helpline("transcripts", "export", data_dir=demo_data_dir, **env).stdout.splitlines()
+    exported = helpline("transcripts", "export", data_dir=demo_data_dir, HELPLINE_DATABASE_URL=database)
+    lines = exported.stdout.splitlines()
     rows = [json.loads(line) for line in lines]
     assert [r["role"] for r in rows] == ["customer", "bot", "customer", "bot"]
     assert rows[1]["route"] == "faq" and rows[1]["model_version"] and rows[1]["latency_ms"] > 0
     out = tmp_path / "t.csv"
     assert helpline("transcripts", "export", "--format", "csv", "-o", str(out), data_dir=demo_data_dir,
-                    **env).returncode == 0
+                    HELPLINE_DATABASE_URL=database).returncode == 0
     table = list(csv.DictReader(io.StringIO(out.read_text())))
     assert len(table) == 4 and table[3]["intent"] == "thanks" and table[2]["text"] == "thanks!"
+
+
+def test_setup_indexes_the_company_faq_and_keeps_the_served_model(demo_data_dir: Path, tmp_path: Path) -> None:
+    data_dir, served = fresh_data_dir(demo_data_dir, tmp_path / "var")
+    company = tmp_path / "acme"
+    company.mkdir()
+    (company / "faq.jsonl").write_text('{"question": "Do you ship to Norway?", "answer": "Yes, in 3-5 days."}\n')
+    (company / "company.json").write_text('{"name": "Acme"}')
+    result = helpline("setup", "--company", str(company), data_dir=data_dir,
+                      HELPLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'helpline.db'}")
+    summary = last_json(result)
+    assert summary == {"data_dir": str(data_dir), "faq": {"ingested": 1, "version": summary["faq"]["version"]},
+                       "model": {"unchanged": served}}
+    assert "Training" not in result.stderr  # a model is served: no training run
+    assert (data_dir / "company.json").read_text() == '{"name": "Acme"}'

@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bot.runtime import open_store
+from bot.services.database import open_store
 from bot.settings import Settings
 from bot.workspace.accounts import Accounts, InvalidCredentials
 from tests.cli import HELPLINE, ROOT

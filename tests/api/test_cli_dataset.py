@@ -67,10 +67,11 @@ def test_dataset_build_writes_the_set_and_prints_its_summary(tmp_path: Path) -> 
 
 
 def test_dataset_build_errors_are_clear(tmp_path: Path) -> None:
-    env = {"HELPLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'helpline.db'}"}
-    result = helpline("dataset", "build", data_dir=tmp_path, **env)
+    url = f"sqlite:///{tmp_path / 'helpline.db'}"
+    result = helpline("dataset", "build", data_dir=tmp_path, HELPLINE_DATABASE_URL=url)
     assert result.returncode == 2 and "seed data not found" in result.stderr and "helpline setup" in result.stderr
-    result = helpline("dataset", "build", "--floor", "1.5", data_dir=tmp_path, **env)
+    result = helpline("dataset", "build", "--floor", "1.5", data_dir=tmp_path, HELPLINE_DATABASE_URL=url)
     assert result.returncode == 2 and "--floor" in result.stderr
-    result = helpline("dataset", "build", data_dir=tmp_path, HELPLINE_REDACT_PATTERNS='["(bad"]', **env)
+    result = helpline("dataset", "build", data_dir=tmp_path, HELPLINE_REDACT_PATTERNS='["(bad"]',
+                      HELPLINE_DATABASE_URL=url)
     assert result.returncode != 0 and "not a valid regular expression" in result.stderr

@@ -3,7 +3,6 @@ then `api.cli.main` in this process, which saves loading torch for every command
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from api.cli import main
 from tests.cli import helpline, last_json
+from tests.tiny_models import SWAPPED, write_intents
 from training.registry import ModelRegistry
 
 INTENTS = {
@@ -30,17 +30,7 @@ EVAL = {
                       "status of my delivery", "my order still has not come"],
     "farewell": ["ok bye", "goodbye and thanks", "see ya", "bye bye", "have a good one", "later, bye"],
 }
-# the seed intents under the wrong names: a model trained on this is worse on purpose
-SWAPPED = {"salutation": "farewell", "farewell": "parcel_status", "parcel_status": "salutation"}
 
-
-def write_csv(path: Path, rows: dict[str, list[str]], rename: dict[str, str] | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "intent"])
-        writer.writerows((text, (rename or {}).get(label, label)) for label, texts in rows.items() for text in texts)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +41,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from training.trainer import train
 
     data_dir = tmp_path_factory.mktemp("retrain-template")
-    seed = write_csv(data_dir / "seed" / "intents.csv", INTENTS)
-    write_csv(data_dir / "seed" / "intents_eval.csv", EVAL)
+    seed = write_intents(data_dir / "seed" / "intents.csv", INTENTS)
+    write_intents(data_dir / "seed" / "intents_eval.csv", EVAL)
     registry = ModelRegistry(data_dir / "models")
     version = registry.new_version_path()
     args = TrainingArguments(epochs=2, max_length=32, batch_size=8, seed=0, patience=0, device="cpu")
@@ -87,7 +77,7 @@ def test_a_worse_candidate_is_refused_then_the_catalog_promotes_and_rolls_back(
         data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = ModelRegistry(data_dir / "models").current()
     assert first is not None
-    worse = write_csv(data_dir / "swapped.csv", INTENTS, rename=SWAPPED)
+    worse = write_intents(data_dir / "swapped.csv", INTENTS, rename=SWAPPED)
 
     # the installed command, once, as a user runs it
     refused = last_json(helpline("retrain", "--quiet", "--epochs", "1", "--from", "base", "--data", str(worse),
@@ -125,7 +115,7 @@ def test_a_worse_candidate_is_refused_then_the_catalog_promotes_and_rolls_back(
 
 
 def test_force_promotes_a_refused_candidate_and_says_so(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    worse = write_csv(data_dir / "swapped.csv", INTENTS, rename=SWAPPED)
+    worse = write_intents(data_dir / "swapped.csv", INTENTS, rename=SWAPPED)
     output = cli(capsys, "retrain", "--quiet", "--epochs", "1", "--from", "base", "--data", str(worse), "--force")
     forced = last(output)
     assert forced["promoted"] is True and forced["forced"] is True
@@ -151,7 +141,7 @@ def test_missing_seed_data_and_bad_options_are_clear_errors(data_dir: Path, caps
 def test_helpline_train_catalogues_the_model_it_makes_current(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path))
-    data = write_csv(tmp_path / "intents.csv", INTENTS)
+    data = write_intents(tmp_path / "intents.csv", INTENTS)
     trained = last(cli(capsys, "train", "--data", str(data), "--epochs", "1"))
     listing = last(cli(capsys, "models", "list"))
     assert listing["production"] == trained["version"] == ModelRegistry(tmp_path / "models").current().name  # type: ignore[union-attr]

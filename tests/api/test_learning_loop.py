@@ -12,10 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_cli_retrain import EVAL, INTENTS, SWAPPED, write_csv
+from tests.api.test_cli_retrain import EVAL, INTENTS
 from tests.api.wsclient import Customer
 from tests.cli import helpline, last_json
 from tests.servers import LiveServer, add_agents, start_server, stop_server
+from tests.tiny_models import SWAPPED, write_intents
 from training.registry import ModelRegistry
 
 pytestmark = pytest.mark.slow
@@ -36,8 +37,8 @@ def server(demo_data_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
     from training.trainer import train
 
     data_dir = tmp_path / "var"
-    seed = write_csv(data_dir / "seed" / "intents.csv", INTENTS)
-    write_csv(data_dir / "seed" / "intents_eval.csv", EVAL)
+    seed = write_intents(data_dir / "seed" / "intents.csv", INTENTS)
+    write_intents(data_dir / "seed" / "intents_eval.csv", EVAL)
     shutil.copytree(demo_data_dir / "faq", data_dir / "faq")
     registry = ModelRegistry(data_dir / "models")
     version = registry.new_version_path()
@@ -97,7 +98,7 @@ def test_relabel_retrain_and_serve_without_restart(server: LiveServer, tmp_path:
         assert again.end["text"]
 
         # a candidate made worse on purpose (seed intents under swapped names) is refused
-        worse = write_csv(tmp_path / "worse.csv", INTENTS, SWAPPED)
+        worse = write_intents(tmp_path / "worse.csv", INTENTS, SWAPPED)
         refused = helpline("retrain", "--from", "base", "--data", str(worse), "--epochs", "2", "--quiet",
                            data_dir=server.data_dir, **env)
         decision = json.loads(refused.stdout.strip().splitlines()[-1])

@@ -30,6 +30,21 @@ def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+def write_two_question_eval(folder: Path) -> tuple[Path, Path]:
+    """A two-entry FAQ and two labelled queries that a working retriever gets right."""
+    faq = folder / "faq.jsonl"
+    faq.write_text(
+        '{"id": "ship", "question": "Do you ship to Norway?", "answer": "Yes, in 3-5 days."}\n'
+        '{"id": "pay", "question": "Which payment methods do you accept?", "answer": "Cards and PayPal."}\n'
+    )
+    queries = folder / "q.jsonl"
+    queries.write_text(
+        '{"query": "can I pay with paypal", "gold_faq_ids": ["pay"]}\n'
+        '{"query": "delivery to norway?", "gold_faq_ids": ["ship"]}\n'
+    )
+    return faq, queries
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes, to compare before and after."""
     if not folder.exists():

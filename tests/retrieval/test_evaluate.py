@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.encoder import SentenceEncoder
+from core.sentence_encoder import SentenceEncoder
 from retrieval.evaluate import (
     QueryFormatError,
     RetrievalQuery,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.encoder import SentenceEncoder
+from core.sentence_encoder import SentenceEncoder
 from retrieval.faq import FaqFormatError
 from retrieval.store import FaqNotFound, FaqRetriever, FaqStore
 from tests.retrieval.faqs import SHOP_FAQ, snapshot, write_jsonl

@@ -3,8 +3,8 @@ from __future__ import annotations
 import torch
 from transformers import AutoTokenizer
 
+from core.encoder import resolve_encoder_path
 from training.batches import Batches
-from training.encoder import resolve_encoder_path
 
 
 def test_batches_pad_to_the_longest_row_only() -> None:

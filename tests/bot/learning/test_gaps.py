@@ -9,7 +9,7 @@ from bot.learning import gaps
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
 from bot.workspace import review
 from bot.workspace.accounts import Accounts
-from retrieval.encoder import SentenceEncoder
+from core.sentence_encoder import SentenceEncoder
 
 BIKES = ["Do you sell bicycles?", "do you sell bikes", "Do you sell bikes??", "do you have bikes for sale"]
 KAYAKS = ["Do you rent kayaks?", "can i rent a kayak", "kayak rental?"]

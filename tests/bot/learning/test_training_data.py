@@ -10,18 +10,18 @@ from bot.inference.models import Models
 from bot.learning.training_data import (
     SeedDataMissing,
     dataset_from_logs,
-    log_redactor,
     logged_messages,
-    training_redactor,
 )
+from bot.privacy import log_redactor, training_redactor
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
-from bot.turn.engine import DialogueEngine, EngineOptions
+from bot.turn.engine import DialogueEngine
 from bot.turn.replies import Replies
 from bot.workspace import inbox, review
 from bot.workspace.accounts import Accounts
-from retrieval.encoder import SentenceEncoder
+from bot.workspace.exports import export_rows
+from core.sentence_encoder import SentenceEncoder
 from retrieval.faq import FaqEntry
 from retrieval.store import FaqRetriever
 from training.args import TrainingArguments
@@ -126,12 +126,12 @@ def test_exports_mask_personal_data(store: TranscriptStore, agent_id: int) -> No
     turn(store, conversation, PERSONAL, "payments", 0.9, "faq")
     store.log_message(conversation, "agent", "I will email anna@example.com", agent_id)
     masked = "my card [CARD], mail [EMAIL], member TC-12345678, phone [PHONE]"
-    for rows in (list(store.export_rows()), list(inbox.export_rows(store, inbox.InboxFilter()))):
+    for rows in (list(export_rows(store)), list(export_rows(store, filters=inbox.InboxFilter(), agent_fields=True))):
         assert [r["text"] for r in rows] == [masked, "an answer", "I will email [EMAIL]"]
     custom = Redactor(patterns=[r"\bTC-\d{8}\b"])
-    first, *_ = store.export_rows(custom)
+    first, *_ = export_rows(store, custom)
     assert first["text"] == masked.replace("TC-12345678", "[REDACTED]")
-    first, *_ = inbox.export_rows(store, inbox.InboxFilter(), custom)
+    first, *_ = export_rows(store, custom, inbox.InboxFilter(), agent_fields=True)
     assert first["text"] == masked.replace("TC-12345678", "[REDACTED]")
 
 
@@ -168,15 +168,15 @@ def test_customer_text_is_masked_before_it_is_stored(models: Models, sqlite_stor
     assert sqlite_store.history(conversation)[0]["text"] == (
         "my card [CARD], mail anna@example.com, member TC-12345678, phone +44 20 7946 0958"
     )
-    options = EngineOptions(redact_kinds=("card", "email", "phone"), redact_patterns=(r"\bTC-\d{8}\b",))
-    strict = DialogueEngine(models, sqlite_store, replies, options)
+    strict_settings = Settings(redact_log="card,email,phone", redact_patterns=[r"\bTC-\d{8}\b"])
+    strict = DialogueEngine(models, sqlite_store, replies, strict_settings)
     conversation, _ = sqlite_store.open_conversation()
     sqlite_store.transition(conversation, ("bot",), "waiting")  # a person handles it: stored all the same
     strict.answer(conversation, PERSONAL)
     masked = "my card [CARD], mail [EMAIL], member [REDACTED], phone [PHONE]"
     assert [m["text"] for m in sqlite_store.history(conversation)] == [masked]
     assert inbox.list_conversations(sqlite_store, inbox.InboxFilter()).items[0]["last_message"] == masked
-    none = DialogueEngine(models, sqlite_store, replies, EngineOptions(redact_kinds=()))
+    none = DialogueEngine(models, sqlite_store, replies, Settings(redact_log=""))
     conversation, _ = sqlite_store.open_conversation()
     none.answer(conversation, PERSONAL)
     assert sqlite_store.history(conversation)[0]["text"] == PERSONAL

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.store.models import Message
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation, UnknownReply
+from bot.workspace.exports import export_rows
 
 
 def reply(reply_id: str, text: str = "Refunds take 5-7 business days.") -> BotReplyRecord:
@@ -37,7 +38,7 @@ def test_turn_is_logged_with_its_decision_and_history_in_order(store: Transcript
         ("customer", "when do I get my money back?"),
         ("bot", "Refunds take 5-7 business days."),
     ]
-    rows = list(store.export_rows())
+    rows = list(export_rows(store))
     assert rows[0]["intent"] == "refunds" and rows[0]["route"] == "faq" and rows[0]["model_version"] == "v1"
     assert rows[1]["faq_id"] == "refund-time" and rows[1]["score"] == pytest.approx(0.83)
     assert rows[1]["latency_ms"] == pytest.approx(12.5)

@@ -10,6 +10,7 @@ from bot.runtime import build_engine
 from bot.settings import Settings
 from bot.turn.engine import BotReply, DialogueEngine
 from bot.turn.policy import Route
+from bot.workspace.exports import export_rows
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,14 @@ def test_two_fallbacks_in_a_row_bring_in_a_person(engine: DialogueEngine, conver
     assert engine.store.state(conversation) == "waiting"
 
 
+def test_fallbacks_before_handoff_is_a_setting(engine: DialogueEngine) -> None:
+    eager = DialogueEngine(engine.models, engine.store, engine.replies,
+                           engine.settings.model_copy(update={"fallbacks_before_handoff": 1}))
+    conversation = eager.store.open_conversation()[0]
+    turn = eager.answer(conversation, "what's the capital of australia")
+    assert turn.handoff == "fallbacks" and eager.store.state(conversation) == "waiting"
+
+
 def test_a_fallback_between_answers_does_not_count_twice(engine: DialogueEngine, conversation: str) -> None:
     assert ask(engine, conversation, "what's the capital of australia").route is Route.FALLBACK
     assert ask(engine, conversation, "How long does a refund take?").route is Route.FAQ
@@ -93,7 +102,7 @@ def test_short_follow_up_stays_on_the_earlier_topic(engine: DialogueEngine, conv
 
 def test_every_turn_is_logged_with_its_decision(engine: DialogueEngine, conversation: str) -> None:
     reply = ask(engine, conversation, "Do you ship to Norway?", client_id="c9")
-    logged = [r for r in engine.store.export_rows() if r["conversation_id"] == conversation]
+    logged = [r for r in export_rows(engine.store) if r["conversation_id"] == conversation]
     customer, bot = logged
     assert customer["role"] == "customer" and customer["intent"] == reply.intent
     assert bot["reply_id"] == reply.reply_id and bot["route"] == "faq" and bot["faq_id"] == reply.faq_id

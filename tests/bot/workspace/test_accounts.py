@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.store.models import Agent, AgentSession, LoginAttempt, utcnow
+from bot.store.tokens import hash_token
 from bot.store.transcripts import TranscriptStore
 from bot.workspace.accounts import (
     Accounts,
@@ -18,7 +19,6 @@ from bot.workspace.accounts import (
     LoginThrottled,
     WeakPassword,
     hash_password,
-    hash_token,
     retry_delay,
     verify_password,
 )
@@ -93,7 +93,7 @@ def test_session_lasts_the_configured_hours(store: TranscriptStore) -> None:
     token, _ = accounts.login("maya", PASSWORD)
     with store.session() as session:
         expires = session.get(AgentSession, hash_token(token)).expires_at  # type: ignore[union-attr]
-    from bot.workspace.accounts import as_utc
+    from bot.store.models import as_utc
 
     assert timedelta(hours=1, minutes=59) < as_utc(expires) - utcnow() <= timedelta(hours=2)
 

@@ -12,6 +12,7 @@ from bot.store.models import Conversation
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation
 from bot.workspace import inbox, review
 from bot.workspace.accounts import Accounts, AgentInfo
+from bot.workspace.exports import AGENT_EXPORT_FIELDS, export_rows
 from bot.workspace.inbox import InboxFilter, InvalidCursor, InvalidFilter, list_conversations
 
 PASSWORD = "correct horse battery"
@@ -193,12 +194,12 @@ def test_transcript_explains_each_bot_turn(store: TranscriptStore, seeded: Seede
 def test_export_of_filtered_conversations(store: TranscriptStore, seeded: Seeded) -> None:
     review.label_intent(store, seeded.messages["refund_q"], "refund_status", seeded.maya.id)
     review.review_reply(store, seeded.messages["refund_a"], "bad", seeded.maya.id)
-    rows = list(inbox.export_rows(store, InboxFilter(intent="refunds")))
+    rows = list(export_rows(store, filters=InboxFilter(intent="refunds"), agent_fields=True))
     assert [(r["conversation_id"], r["role"]) for r in rows] == [
         (seeded.ids["refund"], "customer"), (seeded.ids["refund"], "bot"),
         (seeded.ids["negative"], "customer"), (seeded.ids["negative"], "bot"),
     ]
-    assert tuple(rows[0]) == inbox.INBOX_EXPORT_FIELDS
+    assert tuple(rows[0]) == AGENT_EXPORT_FIELDS
     assert rows[0]["label"] == "refund_status" and rows[1]["review"] == "bad" and rows[3]["rating"] == "down"
     assert rows[1]["faq_id"] == "refund-time" and rows[1]["model_version"] == "v1"
-    assert len(list(inbox.export_rows(store, InboxFilter()))) == 13
+    assert len(list(export_rows(store, filters=InboxFilter()))) == 13

@@ -1,3 +1,5 @@
+"""The sentence encoder retrieval and training share: unit vectors, stable batching, safe across threads."""
+
 from __future__ import annotations
 
 import threading
@@ -8,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from retrieval.encoder import EncoderNotFound, SentenceEncoder, default_encoder_path, resolve_device
+from core.encoder import EncoderNotFound, default_encoder_path, resolve_device
+from core.sentence_encoder import SentenceEncoder
 
 
 def test_vectors_are_unit_float32_of_the_model_dim(encoder: SentenceEncoder) -> None:

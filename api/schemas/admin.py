@@ -1,0 +1,28 @@
+"""Agent accounts as admins create and list them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.base import Out
+from bot.workspace.accounts import MIN_PASSWORD_CHARS
+
+
+class AgentIn(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.@+-]{1,64}$")
+    display_name: str | None = Field(None, min_length=1, max_length=128)
+    role: Literal["agent", "admin"] = "agent"
+    password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=1024)
+
+
+class AgentAccountOut(Out):
+    """An account (never its password hash)."""
+
+    id: int
+    name: str
+    display_name: str
+    role: str = Field(description="agent | admin")
+    disabled: bool
+    created_at: str | None

@@ -1,0 +1,76 @@
+"""The FAQ gap's bodies: clusters of unanswered questions, and what agents make of them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api.schemas.base import Out
+
+MAX_IDS = 5000
+
+# in ------------------------------------------------------------------------------------------
+
+
+class FaqFromGapIn(BaseModel):
+    question: str = Field(min_length=1, max_length=500)
+    answer: str = Field(min_length=1, max_length=5000)
+    category: str | None = Field(None, max_length=64, description="An intent/topic name; none for any topic.")
+    message_ids: list[int] = Field(default_factory=list, max_length=MAX_IDS,
+                                   description="The customer messages the entry answers; they leave the gaps list.")
+
+
+class IntentFromGapIn(BaseModel):
+    intent: str = Field(pattern=r"^[a-z0-9_]{1,64}$", description="A known label or a new intent name.")
+    message_ids: list[int] = Field(min_length=1, max_length=MAX_IDS)
+
+
+# out -----------------------------------------------------------------------------------------
+
+
+class GapExampleOut(Out):
+    """One distinct text of a cluster (its newest message), and how many messages said it."""
+
+    message_id: int
+    conversation_id: str
+    text: str
+    created_at: str | None
+    route: str | None
+    reason: str = Field(description="fallback | negative_feedback | handoff")
+    count: int
+
+
+class ClusterOut(Out):
+    """Unanswered messages that ask the same thing."""
+
+    id: str
+    size: int
+    centroid_question: str
+    examples: list[GapExampleOut] = Field(description="Distinct texts, most typical first.")
+    message_ids: list[int]
+    latest_at: str | None
+
+
+class GapsOut(Out):
+    threshold: float
+    clusters: list[ClusterOut] = Field(description="Largest first.")
+    categories: list[str] = Field(description="The served FAQ's categories.")
+
+
+class FaqEntryOut(Out):
+    id: str
+    question: str
+    answer: str
+    category: str | None
+
+
+class GapAnsweredOut(Out):
+    """The entry added, the FAQ version now served, and how many messages it covers."""
+
+    entry: FaqEntryOut
+    faq_version: str
+    covered: int
+
+
+class IntentLabelledOut(Out):
+    intent: str
+    labelled: int

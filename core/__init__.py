@@ -1,0 +1,1 @@
+"""What retrieval and training both stand on: the transformer text encoder and line-numbered file errors."""
