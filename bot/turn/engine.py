@@ -74,13 +74,12 @@ class DialogueEngine:
     def answer(self, conversation_id: str, text: str, client_id: str | None = None) -> Turn:
         """Log the customer's message and, unless a person handles the chat, the bot's reply."""
         started = time.perf_counter()
-        state = self.store.conversation_state(conversation_id)
+        state, recent = self.store.turn_context(conversation_id, self.settings.context_turns)
         stored = self.redactor.redact(text)  # classified as typed, stored masked
         if state.state == "closed":  # a new message reopens a closed conversation with the bot
             self.store.transition(conversation_id, ("closed",), "bot")
         elif state.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
             return Turn(conversation_id, self.store.log_customer(conversation_id, stored, client_id))
-        recent = self.store.recent_customer_turns(conversation_id, self.settings.context_turns)
         message_id = self.store.log_customer(conversation_id, stored, client_id)
         reply = self._decide(text, recent)
         handoff = "asked" if reply.route is Route.HANDOFF else None
@@ -89,9 +88,8 @@ class DialogueEngine:
         reply = replace(reply, latency_ms=round((time.perf_counter() - started) * 1000, 2))
         unsure = reply.confidence < self.settings.low_confidence
         flagged = reply.route is Route.FALLBACK or handoff == "fallbacks" or unsure
-        reply_id = self.store.log_bot(conversation_id, message_id, _record(reply, flagged))
-        if handoff:
-            self.store.transition(conversation_id, ("bot",), "waiting")
+        reply_id = self.store.log_bot(conversation_id, message_id, _record(reply, flagged),
+                                      then_state="waiting" if handoff else None)  # one transaction
         return Turn(conversation_id, message_id, reply, reply_id, handoff)
 
     def _decide(self, text: str, recent: list[context.PastTurn]) -> BotReply:

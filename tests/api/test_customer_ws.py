@@ -113,3 +113,30 @@ def test_ping_pong(live_server: LiveServer) -> None:
     with Customer.open(live_server.ws_url) as customer:
         customer.send({"type": "ping"})
         assert customer.receive() == {"type": "pong"}
+
+
+def test_a_reply_the_database_refuses_is_an_error_frame_and_nothing_half_stored(live_server: LiveServer) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(live_server.database_url)
+    with Customer.open(live_server.ws_url) as customer:
+        conversation = customer.session["conversation_id"]
+        with engine.begin() as connection:  # the database refuses this conversation's bot rows
+            connection.execute(text(
+                "CREATE TRIGGER refuse_bot_rows BEFORE INSERT ON messages "
+                f"WHEN NEW.role = 'bot' AND NEW.conversation_id = '{conversation}' "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            ))
+        try:
+            customer.send({"type": "message", "text": "Do you ship to Norway?", "id": "c1"})
+            error = customer.receive()
+            assert error["type"] == "error" and error["code"] == "internal" and error["in_reply_to"] == "c1"
+        finally:
+            with engine.begin() as connection:
+                connection.execute(text("DROP TRIGGER refuse_bot_rows"))
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT role, intent FROM messages WHERE conversation_id = :c"), {"c": conversation}).all()
+        assert [tuple(row) for row in rows] == [("customer", None)]  # kept, but no reply and no decision
+        assert customer.ask("hi").start["route"] == "smalltalk"  # and the connection still answers
+    engine.dispose()

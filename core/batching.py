@@ -1,0 +1,139 @@
+"""Micro-batching on one thread: requests from many callers queue per lane and run in small batches.
+
+A turn asks for one prediction and writes two rows; a busy shop asks for hundreds at once. Run alone, each
+wastes the matrix units (or a transaction) and, from many threads, oversubscribes the cores or fights for
+the database lock. Here every caller's request joins a lane (one per model, or the writes); one thread
+takes the lane whose oldest request has waited longest, waits at most ``max_wait_s`` after that request
+arrived for more to join, and runs up to ``max_batch`` of them in one call. Each caller gets its own
+result; when a batch fails, only the callers in that batch see the error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+log = logging.getLogger(__name__)
+
+
+class WorkerClosed(RuntimeError):
+    """The worker was closed; no more requests are taken."""
+
+
+@dataclass
+class _Request(Generic[T, R]):
+    item: T
+    arrived: float
+    future: Future[R] = field(default_factory=Future)
+
+
+class Lane(Generic[T, R]):
+    """One model's queue on the worker: ``run`` maps a batch of items to one result per item, in order."""
+
+    def __init__(self, worker: BatchWorker, name: str, run: Callable[[list[T]], Sequence[R]]) -> None:
+        self.worker, self.name, self.run = worker, name, run
+        self.pending: deque[_Request[T, R]] = deque()
+
+    def submit(self, item: T) -> Future[R]:
+        """Queue one item; its future holds the result (or the batch's error)."""
+        return self.worker._submit(self, item)
+
+    def map(self, items: Sequence[T]) -> list[R]:
+        """Results for ``items``, in order (blocking: call it from a worker thread, never the event loop)."""
+        futures = [self.submit(item) for item in items]
+        return [future.result() for future in futures]
+
+
+class BatchWorker:
+    """The thread that runs every call of its lanes, in micro-batches of at most ``max_batch``."""
+
+    def __init__(self, max_batch: int = 64, max_wait_s: float = 0.002, name: str = "helpline-batches",
+                 on_start: Callable[[], None] | None = None) -> None:
+        if max_batch < 1 or max_wait_s < 0:
+            raise ValueError("max_batch must be >= 1 and max_wait_s >= 0")
+        self.max_batch, self.max_wait_s, self._on_start = max_batch, max_wait_s, on_start
+        self.lanes: list[Lane[Any, Any]] = []
+        self.batches = 0  # how many model calls ran, and over how many items: the mean batch size
+        self.items = 0
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def lane(self, name: str, run: Callable[[list[T]], Sequence[R]]) -> Lane[T, R]:
+        """A new queue on this worker for one model's batched call."""
+        lane: Lane[T, R] = Lane(self, name, run)
+        with self._wake:
+            self.lanes.append(lane)
+        return lane
+
+    def close(self) -> None:
+        """Stop taking requests; what is queued still runs; waits for the thread to finish."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    def _submit(self, lane: Lane[T, R], item: T) -> Future[R]:
+        request: _Request[T, R] = _Request(item, time.monotonic())
+        with self._wake:
+            if self._closed:
+                raise WorkerClosed("the batch worker is closed")
+            lane.pending.append(request)
+            self._wake.notify()
+        return request.future
+
+    def _loop(self) -> None:
+        if self._on_start is not None:  # e.g. how many threads the models compute on, set on this thread
+            self._on_start()
+        while True:
+            taken = self._next_batch()
+            if taken is None:
+                return
+            lane, batch = taken
+            self._run(lane, batch)
+
+    def _next_batch(self) -> tuple[Lane[Any, Any], list[_Request[Any, Any]]] | None:
+        with self._wake:
+            while True:
+                waiting = [lane for lane in self.lanes if lane.pending]
+                if not waiting:
+                    if self._closed:
+                        return None
+                    self._wake.wait()
+                    continue
+                lane = min(waiting, key=lambda candidate: candidate.pending[0].arrived)
+                deadline = lane.pending[0].arrived + self.max_wait_s
+                remaining = deadline - time.monotonic()
+                if len(lane.pending) >= self.max_batch or remaining <= 0 or self._closed:
+                    size = min(self.max_batch, len(lane.pending))
+                    return lane, [lane.pending.popleft() for _ in range(size)]
+                self._wake.wait(remaining)  # more may join; re-check which lane is oldest after
+
+    def _run(self, lane: Lane[Any, Any], batch: list[_Request[Any, Any]]) -> None:
+        live = [request for request in batch if request.future.set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            results = list(lane.run([request.item for request in live]))
+            if len(results) != len(live):
+                raise RuntimeError(f"{lane.name} gave {len(results)} results for {len(live)} inputs")
+        except Exception as exc:  # only this batch's callers see it; the worker keeps serving
+            log.exception("%s batch of %d failed", lane.name, len(live))
+            for request in live:
+                request.future.set_exception(exc)
+            return
+        self.batches += 1
+        self.items += len(live)
+        for request, result in zip(live, results, strict=True):
+            request.future.set_result(result)
