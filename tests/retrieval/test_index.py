@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from retrieval.faq import FaqEntry
-from retrieval.index import FaissFaqIndex, IndexMismatch
+from retrieval.index import Backend, FaissFaqIndex, IndexMismatch
+from retrieval.index_choice import IndexKind
 
 # Six entries on the unit circle of a 4-d space; "b" entries sit far from the "a" ones.
 ANGLES = [0.0, 0.1, 0.2, 0.3, 2.5, 3.0]
@@ -31,7 +32,8 @@ def test_nearest_first_with_cosine_scores(index: FaissFaqIndex) -> None:
     hits = index.search(query(0.0), k=3)
     assert [h.entry.id for h in hits] == ["e0", "e1", "e2"]
     assert [h.score for h in hits] == pytest.approx([1.0, np.cos(0.1), np.cos(0.2)], abs=1e-6)
-    assert index.on_gpu is False
+    assert index.on_gpu is False and index.backend is Backend.CPU
+    assert index.kind is IndexKind.EXACT and index.category_kinds == {"a": IndexKind.EXACT, "b": IndexKind.EXACT}
 
 
 def test_vectors_are_normalised_on_the_way_in() -> None:
