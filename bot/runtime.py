@@ -9,21 +9,23 @@ import anyio.to_thread
 
 from bot.conversations.events import EventBus, make_bus
 from bot.conversations.handoff import HandoffService
-from bot.inference.models import load_models
+from bot.inference.models import load_models, start_worker
 from bot.learning.reloader import Reloader
 from bot.services.database import open_store
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
 from bot.turn.engine import DialogueEngine
 from bot.turn.replies import Replies
+from core.batching import BatchWorker
 
 log = logging.getLogger(__name__)
 
 
-def build_engine(settings: Settings, store: TranscriptStore | None = None) -> DialogueEngine:
-    """A ready engine, loaded synchronously (for the CLI and tests)."""
+def build_engine(settings: Settings, store: TranscriptStore | None = None,
+                 worker: BatchWorker | None = None) -> DialogueEngine:
+    """A ready engine, loaded synchronously; its models run on ``worker`` when given (the server's)."""
     return DialogueEngine(
-        load_models(settings),
+        load_models(settings, worker),
         store or open_store(settings),
         Replies.load(settings.data_dir / "company.json"),
         settings,
@@ -38,6 +40,7 @@ class Runtime:
         self.store: TranscriptStore | None = None
         self.engine: DialogueEngine | None = None
         self.handoff: HandoffService | None = None
+        self.worker: BatchWorker | None = None  # runs every model call, micro-batched across conversations
         self.reloader: Reloader | None = None  # swaps in promoted models and changed FAQs, once the bot is loaded
         self.bus: EventBus = make_bus(settings.redis_url)
         self.error: str | None = None
@@ -57,8 +60,10 @@ class Runtime:
     async def start(self) -> None:
         try:
             self.store = await anyio.to_thread.run_sync(open_store, self.settings)
+            self.store.start_spool()  # concurrent turns' writes share transactions (group commit)
             self.handoff = HandoffService(self.store, self.bus, self.faq_question)
-            self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store)
+            self.worker = start_worker(self.settings)
+            self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store, self.worker)
             log.info("bot ready: model %s", self.engine.models.classifier.version)
             self.reloader = Reloader(self.settings, self.store, self.bus, self.engine)
             self._watch = asyncio.create_task(self.reloader.run())
@@ -73,6 +78,10 @@ class Runtime:
             self._watch.cancel()
             await asyncio.gather(self._watch, return_exceptions=True)
         await self.bus.close()
+        if self.worker is not None:
+            await anyio.to_thread.run_sync(self.worker.close)
+        if self.store is not None:
+            await anyio.to_thread.run_sync(self.store.stop_spool)
 
     async def reload_faq(self) -> str:
         """Serve the stored FAQ now (after an entry was added) and tell the other replicas; its version."""

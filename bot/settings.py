@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,6 +42,18 @@ class Settings(BaseSettings):
     context_turns: int = Field(3, ge=0, description="Recent customer turns a short follow-up may lean on.")
     fallbacks_before_handoff: int = Field(
         2, ge=1, description="Fallbacks in a row after which the bot brings in a person."
+    )
+    inference: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto", description="Model runtime: PyTorch, ONNX Runtime (fp32) or ONNX Runtime int8; auto picks by device.",
+    )
+    inference_max_batch: int = Field(
+        64, ge=1, description="Most customer messages the inference worker runs through a model in one call."
+    )
+    inference_wait_ms: float = Field(
+        2, ge=0, le=1000, description="Longest a message waits for others to share its model call, in ms.",
+    )
+    inference_threads: int | None = Field(
+        None, ge=1, description="Threads the models compute on; default every core this process may use.",
     )
     history_limit: int = Field(50, gt=0, description="Messages sent back when a conversation resumes.")
     redis_url: str | None = Field(
@@ -111,6 +124,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'helpline.db').resolve()}"
+
+    @property
+    def inference_thread_count(self) -> int:
+        """``inference_threads``, else the cores this process may run on."""
+        return self.inference_threads or len(os.sched_getaffinity(0))
 
     @property
     def models_dir(self) -> Path:

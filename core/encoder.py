@@ -6,7 +6,7 @@ so both load and pool it here, the one way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,3 +91,9 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     """Average token states over the real (unpadded) tokens: the pooling this encoder was trained with."""
     mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+
+def length_batches(texts: Sequence[str], batch_size: int) -> list[list[int]]:
+    """Positions of ``texts`` in batches of similar length: less padding; callers put rows back by position."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]

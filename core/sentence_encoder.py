@@ -5,11 +5,39 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
 
-from core.encoder import load_encoder, mean_pool, resolve_device, resolve_encoder_path
+from core.encoder import length_batches, load_encoder, mean_pool, resolve_device, resolve_encoder_path
+
+
+class TextEncoder(Protocol):
+    """What retrieval needs of an encoder: the sentence encoder, or a micro-batched front of one."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class EncoderFront:
+    """A stand-in that changes how another encoder runs, not what it is: same folder, same vectors' size."""
+
+    def __init__(self, encoder: TextEncoder) -> None:
+        self.encoder = encoder
+
+    @property
+    def path(self) -> Path:
+        return self.encoder.path
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
 
 
 class SentenceEncoder:
@@ -44,11 +72,8 @@ class SentenceEncoder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        # Batches of similar length waste less padding; results go back in the caller's order.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with self._lock, torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
+            for rows in length_batches(texts, self.batch_size):  # results go back in the caller's order
                 out[rows] = self._encode_batch([texts[i] for i in rows])
         return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import shutil
@@ -24,7 +25,10 @@ from training.data import Example, is_oos, stratified_split
 from training.metrics import accuracy, macro_f1
 from training.model import IntentClassifier
 from training.network import IntentNetwork, build_head
+from training.onnx_export import GraphExportFailed, classifier_graph
 from training.threshold import OOS, choose_threshold, label_predictions
+
+log = logging.getLogger(__name__)
 
 
 class NotEnoughData(ValueError):
@@ -109,10 +113,15 @@ def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
 
 
 def publish(classifier: IntentClassifier, out_dir: Path) -> None:
-    """Save into a hidden sibling folder, then move it into place so readers never see half a model."""
+    """Save into a hidden sibling folder with its ONNX graphs, then move it into place so readers never see
+    half a model."""
     staging = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(4)}"
     try:
         classifier.save(staging)
+        try:
+            classifier_graph(staging, int8=False)  # writes both graphs; served folders need not export later
+        except GraphExportFailed as exc:  # PyTorch still serves it; an ONNX backend says why when it loads
+            log.warning("model saved without ONNX graphs: %s", exc)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(staging, out_dir)

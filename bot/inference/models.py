@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import torch
+
+from bot.inference.backends import choose_backend, load_classifier_on, load_encoder_on
+from bot.inference.batched import BatchedClassifier, BatchedEncoder
 from bot.settings import Settings
-from core.sentence_encoder import SentenceEncoder
+from core.batching import BatchWorker
+from core.sentence_encoder import TextEncoder
 from retrieval.store import FaqRetriever, FaqStore
-from training.model import IntentClassifier, ModelNotFound, Prediction
+from training.model import Classifier, ModelNotFound, Prediction
 from training.registry import ModelRegistry
+
+log = logging.getLogger(__name__)
 
 
 class IntentModel(Protocol):
@@ -28,6 +36,7 @@ class Models:
 
     classifier: IntentModel
     retriever: FaqRetriever
+    worker: BatchWorker | None = None  # the micro-batching worker both run on, when served by a server
 
 
 class ModelLoadFailed(RuntimeError):
@@ -44,18 +53,36 @@ def classifier_path(settings: Settings) -> Path:
     return current
 
 
-def load_classifier(path: Path, device: str | None = None) -> IntentClassifier:
-    """Load a model folder and check that it answers, before any customer sees it (blocking)."""
-    classifier = IntentClassifier.load(path, device=device)
+def load_classifier(path: Path, settings: Settings) -> Classifier:
+    """Load a model folder on the settings' backend and check that it answers, before any customer sees it."""
+    classifier = load_classifier_on(path, choose_backend(settings))
     prediction = classifier.predict(["hello"])[0]
     if prediction.intent not in classifier.labels or not 0.0 <= prediction.confidence <= 1.0:
         raise ModelLoadFailed(f"model {path.name} gave a nonsensical prediction {prediction}")
     return classifier
 
 
-def load_models(settings: Settings) -> Models:
-    """The encoder, the stored FAQ index and the classifier to serve (blocking)."""
-    encoder = SentenceEncoder(settings.encoder_path, device=settings.device)
+def on_worker(classifier: Classifier, worker: BatchWorker | None) -> IntentModel:
+    """The classifier as served: behind the worker's micro-batches when there is one."""
+    if worker is None:
+        return classifier
+    return BatchedClassifier(classifier, worker)
+
+
+def start_worker(settings: Settings) -> BatchWorker:
+    """The inference worker the settings ask for (one thread; the models compute on the settings' threads)."""
+    threads = settings.inference_thread_count
+    return BatchWorker(settings.inference_max_batch, settings.inference_wait_ms / 1000, "helpline-inference",
+                       on_start=lambda: torch.set_num_threads(threads))
+
+
+def load_models(settings: Settings, worker: BatchWorker | None = None) -> Models:
+    """The encoder, the stored FAQ index and the classifier to serve, on ``worker`` when given (blocking)."""
+    backend = choose_backend(settings)
+    log.info("models run on %s", backend)
+    encoder: TextEncoder = load_encoder_on(settings, backend)
+    if worker is not None:
+        encoder = BatchedEncoder(encoder, worker)
     retriever = FaqStore(settings.faq_dir, encoder).load()
-    classifier = IntentClassifier.load(classifier_path(settings), device=settings.device)
-    return Models(classifier=classifier, retriever=retriever)
+    classifier = load_classifier_on(classifier_path(settings), backend)
+    return Models(classifier=on_worker(classifier, worker), retriever=retriever, worker=worker)

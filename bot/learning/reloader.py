@@ -15,7 +15,7 @@ import anyio.to_thread
 from sqlalchemy import update
 
 from bot.conversations.events import EventBus
-from bot.inference.models import load_classifier
+from bot.inference.models import load_classifier, on_worker
 from bot.learning import catalog
 from bot.settings import Settings
 from bot.store.models import ModelVersion, utcnow
@@ -173,7 +173,7 @@ class Reloader:
     async def _load_classifier(self, engine: DialogueEngine, store: TranscriptStore, version: str) -> None:
         path = self.settings.models_dir / version
         try:
-            classifier = await anyio.to_thread.run_sync(load_classifier, path, self.settings.device)
+            classifier = await anyio.to_thread.run_sync(load_classifier, path, self.settings)
         except Exception as exc:  # whatever broke, customers keep the model they have
             error = f"{type(exc).__name__}: {exc}"
             self._failed = dataclasses.replace(self._failed, model=version)
@@ -182,7 +182,8 @@ class Reloader:
             await anyio.to_thread.run_sync(record_load_error, store, version, error)
             return
         old = engine.models.classifier.version
-        engine.models = dataclasses.replace(engine.models, classifier=classifier)  # one assignment: the swap
+        served = on_worker(classifier, engine.models.worker)
+        engine.models = dataclasses.replace(engine.models, classifier=served)  # one assignment: the swap
         self._failed, self.model_error = dataclasses.replace(self._failed, model=None), None
         await anyio.to_thread.run_sync(record_load_error, store, version, None)
         log.info("now serving model %s (was %s)", version, old)

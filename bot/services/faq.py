@@ -12,7 +12,7 @@ import anyio.to_thread
 from bot.learning import gaps
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
-from core.sentence_encoder import SentenceEncoder
+from core.sentence_encoder import SentenceEncoder, TextEncoder
 from retrieval.evaluate import evaluate_retrieval, load_queries
 from retrieval.faq import FaqEntry, load_faq, question_id
 from retrieval.store import FaqRetriever, FaqStore, IngestReport
@@ -26,13 +26,13 @@ def sentence_encoder(settings: Settings) -> SentenceEncoder:
     return SentenceEncoder(settings.encoder_path, device=settings.device)
 
 
-def ingest_faq(settings: Settings, source: Path, encoder: SentenceEncoder | None = None) -> IngestReport:
+def ingest_faq(settings: Settings, source: Path, encoder: TextEncoder | None = None) -> IngestReport:
     """Validate a CSV/JSONL FAQ and make it the stored FAQ (an atomic swap; a bad file changes nothing)."""
     return FaqStore(settings.faq_dir, encoder or sentence_encoder(settings)).ingest(source)
 
 
 def evaluate_retrieval_files(settings: Settings, faq: Path, queries: Path,
-                             encoder: SentenceEncoder | None = None) -> dict[str, float | int]:
+                             encoder: TextEncoder | None = None) -> dict[str, float | int]:
     """Top-1, MRR@10 and recall@5 of a retriever over the ``faq`` file on the labelled ``queries`` file."""
     loaded = load_queries(queries)  # both files are validated before the encoder loads
     entries = load_faq(faq)
@@ -67,7 +67,7 @@ def gap_entry(question: str, answer: str, category: str | None = None) -> FaqEnt
     return FaqEntry(question_id(question), question, answer, (category or "").strip() or None)
 
 
-def add_entry_for_gap(settings: Settings, store: TranscriptStore, encoder: SentenceEncoder, entry: FaqEntry,
+def add_entry_for_gap(settings: Settings, store: TranscriptStore, encoder: TextEncoder, entry: FaqEntry,
                       message_ids: Sequence[int], agent_id: int | None) -> GapAnswered:
     """Add ``entry`` to the stored FAQ and mark the customer messages it answers as covered (blocking).
 

@@ -11,7 +11,7 @@ from typing import Any
 from bot.services.faq import sentence_encoder
 from bot.services.training import TrainedModel, evaluate_model, train_model
 from bot.settings import Settings
-from core.sentence_encoder import SentenceEncoder
+from core.sentence_encoder import TextEncoder
 from retrieval.faq import faq_version, load_faq
 from retrieval.store import FaqStore, IngestReport
 from training.registry import ModelRegistry
@@ -47,7 +47,7 @@ def set_up_company(
     epochs: int | None = None,
     retrain: bool = False,
     progress: bool = True,
-    encoder: SentenceEncoder | None = None,
+    encoder: TextEncoder | None = None,
     note: Callable[[str], None] | None = None,
 ) -> CompanySetUp:
     """Prepare ``company`` (a folder with faq.jsonl, intents.csv, company.json) in the data dir.
