@@ -52,6 +52,9 @@ bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks.stackfaq
 	$(BIN)/python -m benchmarks.banking77
 	$(BIN)/python -m benchmarks.inbox
+	$(BIN)/python -m benchmarks.classifier_speed
+	$(BIN)/python -m benchmarks.faiss_scale
+	$(BIN)/python -m benchmarks.e2e_ws --profile
 
 clean: ## remove the virtualenv and the local data dir
 	rm -rf $(VENV) var

@@ -18,7 +18,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from core.sentence_encoder import SentenceEncoder
+from core.sentence_encoder import TextEncoder
 from retrieval.faq import FaqEntry, entry_text, faq_version, load_faq
 from retrieval.index import INDEX_FILE, FaissFaqIndex, FaqIndex, Hit
 
@@ -55,7 +55,7 @@ class IngestReport:
 class FaqRetriever:
     """Answers queries with the closest FAQ entries."""
 
-    def __init__(self, entries: Sequence[FaqEntry], index: FaqIndex, encoder: SentenceEncoder, version: str):
+    def __init__(self, entries: Sequence[FaqEntry], index: FaqIndex, encoder: TextEncoder, version: str):
         self.entries = list(entries)
         self.index = index
         self.encoder = encoder
@@ -65,7 +65,7 @@ class FaqRetriever:
 
     @classmethod
     def from_entries(
-        cls, entries: Sequence[FaqEntry], encoder: SentenceEncoder, use_gpu: bool | None = None
+        cls, entries: Sequence[FaqEntry], encoder: TextEncoder, use_gpu: bool | None = None
     ) -> FaqRetriever:
         """Embed and index ``entries`` in memory."""
         index = FaissFaqIndex.build(entries, encoder.encode([entry_text(e) for e in entries]), use_gpu)
@@ -90,7 +90,7 @@ class FaqStore:
 
     _ingest_lock = threading.Lock()
 
-    def __init__(self, directory: Path, encoder: SentenceEncoder, use_gpu: bool | None = None):
+    def __init__(self, directory: Path, encoder: TextEncoder, use_gpu: bool | None = None):
         self.directory = Path(directory)
         self.encoder = encoder
         self.use_gpu = use_gpu
