@@ -55,6 +55,7 @@ bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks.classifier_speed
 	$(BIN)/python -m benchmarks.faiss_scale
 	$(BIN)/python -m benchmarks.e2e_ws --profile
+	$(BIN)/python -m benchmarks.soak
 
 clean: ## remove the virtualenv and the local data dir
 	rm -rf $(VENV) var

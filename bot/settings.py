@@ -50,7 +50,8 @@ class Settings(BaseSettings):
         64, ge=1, description="Most customer messages the inference worker runs through a model in one call."
     )
     inference_wait_ms: float = Field(
-        2, ge=0, le=1000, description="Longest a message waits for others to share its model call, in ms.",
+        2, ge=0, le=1000,
+        description="Under load, longest a message waits for others to share its model call, in ms.",
     )
     inference_threads: int | None = Field(
         None, ge=1, description="Threads the models compute on; default every core this process may use.",
@@ -127,7 +128,8 @@ class Settings(BaseSettings):
 
     @property
     def inference_thread_count(self) -> int:
-        """``inference_threads``, else the cores this process may run on."""
+        """``inference_threads``, else the cores this process may run on (the models compute on one worker
+        thread at a time, so these threads are all the model work there is)."""
         return self.inference_threads or len(os.sched_getaffinity(0))
 
     @property

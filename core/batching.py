@@ -3,8 +3,10 @@
 A turn asks for one prediction and writes two rows; a busy shop asks for hundreds at once. Run alone, each
 wastes the matrix units (or a transaction) and, from many threads, oversubscribes the cores or fights for
 the database lock. Here every caller's request joins a lane (one per model, or the writes); one thread
-takes the lane whose oldest request has waited longest, waits at most ``max_wait_s`` after that request
-arrived for more to join, and runs up to ``max_batch`` of them in one call. Each caller gets its own
+takes the lane whose oldest request has waited longest and runs up to ``max_batch`` of them in one call.
+Requests that arrive while a call runs form the next batch. Under load (the lane's last batch had company)
+the worker also waits up to ``max_wait_s`` after the oldest request arrived for more to join; an idle lane's
+lone request runs at once, so a quiet shop pays no wait for batching it does not need. Each caller gets its own
 result; when a batch fails, only the callers in that batch see the error.
 """
 
@@ -42,6 +44,7 @@ class Lane(Generic[T, R]):
     def __init__(self, worker: BatchWorker, name: str, run: Callable[[list[T]], Sequence[R]]) -> None:
         self.worker, self.name, self.run = worker, name, run
         self.pending: deque[_Request[T, R]] = deque()
+        self.last_batch = 0  # size of the lane's previous call: above one, company is worth waiting for
 
     def submit(self, item: T) -> Future[R]:
         """Queue one item; its future holds the result (or the batch's error)."""
@@ -113,10 +116,11 @@ class BatchWorker:
                     self._wake.wait()
                     continue
                 lane = min(waiting, key=lambda candidate: candidate.pending[0].arrived)
-                deadline = lane.pending[0].arrived + self.max_wait_s
+                deadline = lane.pending[0].arrived + (self.max_wait_s if lane.last_batch > 1 else 0.0)
                 remaining = deadline - time.monotonic()
                 if len(lane.pending) >= self.max_batch or remaining <= 0 or self._closed:
                     size = min(self.max_batch, len(lane.pending))
+                    lane.last_batch = size
                     return lane, [lane.pending.popleft() for _ in range(size)]
                 self._wake.wait(remaining)  # more may join; re-check which lane is oldest after
 

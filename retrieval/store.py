@@ -71,9 +71,15 @@ class FaqRetriever:
         index = FaissFaqIndex.build(entries, encoder.encode([entry_text(e) for e in entries]), use_gpu)
         return cls(entries, index, encoder, faq_version(entries))
 
-    def retrieve(self, query: str, k: int = 5, category: str | None = None) -> list[Hit]:
-        """The ``k`` entries closest to ``query``, best first, optionally only from ``category``."""
-        return self.index.search(self.encoder.encode([query])[0], k, category)
+    def retrieve(self, query: str | np.ndarray, k: int = 5, category: str | None = None) -> list[Hit]:
+        """The ``k`` entries closest to ``query`` (a text, or its ``embed``), best first, optionally only
+        from ``category``."""
+        vector = self.embed(query) if isinstance(query, str) else query
+        return self.index.search(vector, k, category)
+
+    def embed(self, query: str) -> np.ndarray:
+        """The query's vector, to search several ways (a category, then everything) with one encoding."""
+        return np.asarray(self.encoder.encode([query])[0])
 
     def retrieve_many(self, queries: Sequence[str], k: int = 10) -> list[list[Hit]]:
         """``retrieve`` for many queries at once (batched encoding and search)."""

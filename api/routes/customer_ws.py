@@ -16,8 +16,9 @@ from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, er
 from bot.conversations.events import customer_channel
 from bot.conversations.handoff import HandoffService
 from bot.settings import Settings
-from bot.store.transcripts import TranscriptStore, UnknownConversation, UnknownReply
+from bot.store.transcripts import ConversationState, TranscriptStore, UnknownConversation, UnknownReply
 from bot.turn.engine import DialogueEngine, Turn
+from bot.turn.memory import ConversationMemory
 from bot.turn.streaming import chunks
 
 log = logging.getLogger(__name__)
@@ -54,26 +55,37 @@ async def customer_socket(
     if session is None:
         return
     conversation = session["conversation_id"]
-    handler = await anyio.to_thread.run_sync(engine.store.conversation_state, conversation)
-    session.update(
-        welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
-        state=handler.state, agent=handler.agent_name,
-    )
     outbox = Outbox(websocket)
     async with runtime.bus.subscribe(customer_channel(conversation)) as events:
+        # read after subscribing, so no state change falls between the read and the events that follow it
+        handler, memory = await anyio.to_thread.run_sync(
+            _read_conversation, engine.store, conversation, settings.context_turns
+        )
+        session.update(
+            welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
+            state=handler.state, agent=handler.agent_name,
+        )
         await outbox.send(session)
-        forwarding = asyncio.create_task(forward(events, outbox))
+        forwarding = asyncio.create_task(forward(events, outbox, memory))
         try:
-            await _serve(websocket, outbox, engine, handoff, conversation, settings)
+            await _serve(websocket, outbox, engine, handoff, conversation, settings, memory)
         finally:
             forwarding.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await forwarding
 
 
+def _read_conversation(
+    store: TranscriptStore, conversation: str, limit: int
+) -> tuple[ConversationState, ConversationMemory]:
+    """Who holds the conversation (for the session frame) and what its turns need, in one visit."""
+    state, recent = store.turn_context(conversation, limit)
+    return state, ConversationMemory(state.state, state.fallback_streak, limit, recent)
+
+
 async def _serve(
     websocket: WebSocket, outbox: Outbox, engine: DialogueEngine, handoff: HandoffService,
-    conversation: str, settings: Settings,
+    conversation: str, settings: Settings, memory: ConversationMemory,
 ) -> None:
     try:
         while True:
@@ -89,7 +101,7 @@ async def _serve(
                 await outbox.send(error_frame(exc.code, str(exc), exc.client_id))
                 continue
             if isinstance(frame, MessageIn):
-                await _answer(outbox, engine, handoff, conversation, frame, settings)
+                await _answer(outbox, engine, handoff, conversation, frame, settings, memory)
             elif isinstance(frame, FeedbackIn):
                 await _rate(outbox, engine.store, conversation, frame)
             elif isinstance(frame, TypingIn):
@@ -100,9 +112,14 @@ async def _serve(
         return
 
 
-async def forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox) -> None:
-    """Pass live events for this conversation (state changes, agent messages, agent typing) to the widget."""
+async def forward(
+    events: AsyncIterator[dict[str, Any]], outbox: Outbox, memory: ConversationMemory | None = None
+) -> None:
+    """Pass live events (state changes, agent messages, typing) to the socket; on a customer's socket, keep its
+    memory of the conversation's state current too."""
     async for event in events:
+        if memory is not None:
+            memory.heard(event)
         try:
             await outbox.send(event)
         except (RuntimeError, WebSocketDisconnect):  # the socket closed under us
@@ -132,10 +149,10 @@ async def _open_session(
 
 async def _answer(
     outbox: Outbox, engine: DialogueEngine, handoff: HandoffService, conversation: str, frame: MessageIn,
-    settings: Settings,
+    settings: Settings, memory: ConversationMemory,
 ) -> None:
     try:
-        turn: Turn = await engine.respond(conversation, frame.text.strip(), frame.id)
+        turn: Turn = await engine.respond(conversation, frame.text.strip(), frame.id, memory)
     except Exception:
         log.exception("turn failed in conversation %s", conversation)
         await outbox.send(error_frame("internal", "the bot could not answer; please try again", frame.id))

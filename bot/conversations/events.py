@@ -24,6 +24,9 @@ class EventBus(Protocol):
     def subscribe(self, channel: str) -> Any:
         """An async context manager yielding an async iterator of the channel's events."""
 
+    async def listened(self, channel: str) -> bool:
+        """Whether anyone (on any replica) subscribes to ``channel`` now, so an event is worth building."""
+
     async def close(self) -> None: ...
 
 
@@ -36,6 +39,9 @@ class LocalBus:
     async def publish(self, channel: str, event: Event) -> None:
         for queue in list(self._queues.get(channel, ())):
             queue.put_nowait(event)
+
+    async def listened(self, channel: str) -> bool:
+        return bool(self._queues.get(channel))
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Event]]:
@@ -86,6 +92,11 @@ class RedisBus:
         finally:
             await pubsub.unsubscribe()
             await pubsub.aclose()
+
+    async def listened(self, channel: str) -> bool:
+        # asked each time, not cached: a console that subscribed a moment ago must get the next event
+        counts = await self._redis.pubsub_numsub(f"helpline:{channel}")
+        return any(int(count) > 0 for _, count in counts)
 
     async def close(self) -> None:
         await self._redis.aclose()

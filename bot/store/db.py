@@ -11,16 +11,22 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_POOL = 48  # AnyIO's 40 worker threads, the write spool and a few more
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets its folder created, WAL and foreign keys."""
     parsed = make_url(url)
+    # a server's network connections can go stale (a database restart, a proxy's idle timeout): check each
+    # on checkout. A SQLite file cannot, and a ping per checkout was a tenth of a busy server's database time.
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
+        kwargs.update(pool_pre_ping=False, connect_args={"check_same_thread": False, "timeout": 30})
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            # enough kept connections for every worker thread: an overflow connection is closed after use and
+            # the next one reopened (with its pragmas), which under load cost more than the queries on it
+            kwargs.update(pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

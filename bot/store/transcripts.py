@@ -55,8 +55,6 @@ class ConversationState:
     fallback_streak: int = 0
 
 
-
-
 @dataclass(frozen=True)
 class PastTurn:
     """A customer message with the route and intent the bot gave it, for follow-up context."""
@@ -134,8 +132,6 @@ class TranscriptStore:
         """Move to ``state`` only from one of ``allowed``, atomically; False when another change won."""
         return self.write(lambda session: writes.transition(session, conversation_id, allowed, state, agent_id))
 
-
-
     # messages ------------------------------------------------------------------------------
 
     def log_customer(self, conversation_id: str, text: str, client_id: str | None = None) -> int:
@@ -156,6 +152,15 @@ class TranscriptStore:
         conversation still with the bot to that state (a handoff), all in one transaction."""
         return self.write(
             lambda session: writes.add_bot_reply(session, conversation_id, in_reply_to, reply, then_state)
+        )
+
+    def log_turn(self, conversation_id: str, text: str, client_id: str | None, reply: BotReplyRecord,
+                 then_state: str | None = None, reopen: bool = False) -> tuple[int, int | None]:
+        """Store a customer message with the bot's reply in one transaction: (message id, reply id), the
+        reply's None when the conversation was no longer the bot's (an agent took it over meanwhile).
+        ``reopen``: first move a closed conversation back to the bot."""
+        return self.write(
+            lambda session: writes.add_turn(session, conversation_id, text, client_id, reply, then_state, reopen)
         )
 
     def record_feedback(self, conversation_id: str, reply_id: str, rating: str) -> None:

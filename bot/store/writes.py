@@ -6,9 +6,10 @@ decision, a state change), so committing it in any batch never leaves half of it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import Conversation, Feedback, Message, utcnow
@@ -59,6 +60,9 @@ def transition(session: Session, conversation_id: str, allowed: tuple[str, ...],
 def add_bot_reply(session: Session, conversation_id: str, in_reply_to: int | None, reply: BotReplyRecord,
                   then_state: str | None = None) -> int:
     """Store a bot reply, copy its decision onto the customer message, and apply a handoff; the reply's id."""
+    streak = Conversation.fallback_streak + 1 if reply.route == "fallback" else 0
+    inbox = touch(conversation_id, reply.text).values(fallback_streak=streak)
+    session.execute(inbox.values(flagged=True) if reply.flagged else inbox)
     message = Message(
         conversation_id=conversation_id, role="bot", text=reply.text, reply_id=reply.reply_id,
         in_reply_to=in_reply_to, intent=reply.intent, confidence=reply.confidence,
@@ -66,9 +70,6 @@ def add_bot_reply(session: Session, conversation_id: str, in_reply_to: int | Non
         suggestions=reply.suggestions, model_version=reply.model_version, latency_ms=reply.latency_ms,
     )
     session.add(message)
-    streak = Conversation.fallback_streak + 1 if reply.route == "fallback" else 0
-    inbox = touch(conversation_id, reply.text).values(fallback_streak=streak)
-    session.execute(inbox.values(flagged=True) if reply.flagged else inbox)
     if in_reply_to is not None:  # the customer message carries the same decision, for review and export
         session.execute(
             update(Message).where(Message.id == in_reply_to).values(
@@ -81,6 +82,67 @@ def add_bot_reply(session: Session, conversation_id: str, in_reply_to: int | Non
         transition(session, conversation_id, ("bot",), then_state, None)
     session.flush()
     return message.id
+
+
+def add_turn(session: Session, conversation_id: str, text: str, client_id: str | None, reply: BotReplyRecord,
+             then_state: str | None, reopen: bool) -> tuple[int, int | None]:
+    """A customer message and the bot's answer to it, as one write: (message id, reply id).
+
+    The reply is stored only if the conversation is still the bot's (or closed, with ``reopen``): when an agent
+    took it over meanwhile, the message is kept and the reply dropped (its id None). Three statements: the
+    conversation's row first (which also checks its state), then the two messages, the customer's already
+    carrying the decision. They are built once and run with new values: this runs for every message, and
+    building statements (or ORM objects) each time cost more than the database did.
+    """
+    now = utcnow()
+    moved = then_state is not None or reopen  # a handoff, or a closed conversation back with the bot
+    counted = session.execute(_turn_inbox(reply.flagged, moved), {
+        "conversation": conversation_id, "allowed": ["bot", "closed"] if reopen else ["bot"], "now": now,
+        "preview": reply.text[:PREVIEW_CHARS], "fallback": reply.route == "fallback", "state": then_state or "bot",
+        "handoff": then_state is not None,
+    })
+    if getattr(counted, "rowcount", 1) != 1:
+        customer = Message(conversation_id=conversation_id, role="customer", text=text, client_id=client_id)
+        return add_message(session, customer), None
+    row = {
+        "conversation_id": conversation_id, "created_at": now, "intent": reply.intent,
+        "confidence": reply.confidence, "ranking": reply.ranking, "route": reply.route, "faq_id": reply.faq_id,
+        "score": reply.score, "model_version": reply.model_version, "latency_ms": reply.latency_ms,
+    }
+    message_id = session.execute(_INSERT_MESSAGE, {
+        **row, "role": "customer", "text": text, "client_id": client_id, "reply_id": None, "in_reply_to": None,
+        "suggestions": None,
+    }).scalar_one()
+    reply_message_id = session.execute(_INSERT_MESSAGE, {
+        **row, "role": "bot", "text": reply.text, "client_id": None, "reply_id": reply.reply_id,
+        "in_reply_to": message_id, "suggestions": reply.suggestions,
+    }).scalar_one()
+    return message_id, reply_message_id
+
+
+_messages, _conversations = cast(Table, Message.__table__), cast(Table, Conversation.__table__)
+_INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
+
+
+@cache
+def _turn_inbox(flagged: bool, moved: bool) -> Any:
+    """The conversation update of one answered turn: two more messages, the reply as preview, the streak."""
+    c = _conversations.c
+    streak = case((bindparam("fallback"), c.fallback_streak + 1), else_=0)
+    values: dict[str, Any] = {
+        "updated_at": bindparam("now"), "message_count": c.message_count + 2,
+        "last_message": bindparam("preview"), "fallback_streak": streak,
+    }
+    if flagged:
+        values["flagged"] = True
+    if moved:
+        values.update(state=bindparam("state"), assigned_agent_id=None,
+                      fallback_streak=case((bindparam("handoff"), 0), else_=streak))
+    return (
+        update(_conversations)
+        .where(c.id == bindparam("conversation"), c.state.in_(bindparam("allowed", expanding=True)))
+        .values(values)
+    )
 
 
 def rate_reply(session: Session, conversation_id: str, reply_id: str, rating: str) -> None:

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 import anyio.to_thread
+import numpy as np
 
 from bot.conversations.handoff import TurnLogged
 from bot.inference.models import Models
@@ -14,6 +15,7 @@ from bot.privacy import log_redactor
 from bot.settings import Settings
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
 from bot.turn import context
+from bot.turn.memory import ConversationMemory
 from bot.turn.policy import Route, decide
 from bot.turn.replies import Replies
 from retrieval.index import Hit
@@ -67,29 +69,49 @@ class DialogueEngine:
         self.settings = settings or Settings()
         self.redactor = log_redactor(self.settings)
 
-    async def respond(self, conversation_id: str, text: str, client_id: str | None = None) -> Turn:
+    async def respond(self, conversation_id: str, text: str, client_id: str | None = None,
+                      memory: ConversationMemory | None = None) -> Turn:
         """``answer`` off the event loop: inference and database writes run in a worker thread."""
-        return await anyio.to_thread.run_sync(self.answer, conversation_id, text, client_id)
+        return await anyio.to_thread.run_sync(self.answer, conversation_id, text, client_id, memory)
 
-    def answer(self, conversation_id: str, text: str, client_id: str | None = None) -> Turn:
-        """Log the customer's message and, unless a person handles the chat, the bot's reply."""
+    def answer(self, conversation_id: str, text: str, client_id: str | None = None,
+               memory: ConversationMemory | None = None) -> Turn:
+        """Log the customer's message and, unless a person handles the chat, the bot's reply.
+
+        ``memory``: what the caller (the customer's socket) keeps of the conversation between turns; without
+        it, it is read from the database. Either way this turn's outcome is added to it.
+        """
         started = time.perf_counter()
-        state, recent = self.store.turn_context(conversation_id, self.settings.context_turns)
+        if memory is None:
+            memory = ConversationMemory.read(self.store, conversation_id, self.settings.context_turns)
         stored = self.redactor.redact(text)  # classified as typed, stored masked
-        if state.state == "closed":  # a new message reopens a closed conversation with the bot
-            self.store.transition(conversation_id, ("closed",), "bot")
-        elif state.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
+        if memory.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
+            memory.asked(stored)
             return Turn(conversation_id, self.store.log_customer(conversation_id, stored, client_id))
-        message_id = self.store.log_customer(conversation_id, stored, client_id)
-        reply = self._decide(text, recent)
+        try:
+            reply = self._decide(text, memory.recent)
+        except Exception:  # the message is kept even when the bot cannot answer it
+            self.store.log_customer(conversation_id, stored, client_id)
+            raise
         handoff = "asked" if reply.route is Route.HANDOFF else None
-        if reply.route is Route.FALLBACK and state.fallback_streak + 1 >= self.settings.fallbacks_before_handoff:
+        if reply.route is Route.FALLBACK and memory.fallback_streak + 1 >= self.settings.fallbacks_before_handoff:
             reply, handoff = replace(reply, route=Route.HANDOFF, text=self.replies.handoff), "fallbacks"
         reply = replace(reply, latency_ms=round((time.perf_counter() - started) * 1000, 2))
         unsure = reply.confidence < self.settings.low_confidence
         flagged = reply.route is Route.FALLBACK or handoff == "fallbacks" or unsure
-        reply_id = self.store.log_bot(conversation_id, message_id, _record(reply, flagged),
-                                      then_state="waiting" if handoff else None)  # one transaction
+        try:  # the message and its reply (and a handoff) in one transaction
+            message_id, reply_id = self.store.log_turn(
+                conversation_id, stored, client_id, _record(reply, flagged),
+                then_state="waiting" if handoff else None, reopen=memory.state == "closed",
+            )
+        except Exception:
+            self.store.log_customer(conversation_id, stored, client_id)
+            raise
+        if reply_id is None:  # a person took the conversation over while the bot was deciding: silent
+            memory.state = self.store.conversation_state(conversation_id).state
+            memory.asked(stored)
+            return Turn(conversation_id, message_id)
+        memory.answered(stored, reply.intent, reply.route.value, reply.faq_id, "waiting" if handoff else "bot")
         return Turn(conversation_id, message_id, reply, reply_id, handoff)
 
     def _decide(self, text: str, recent: list[context.PastTurn]) -> BotReply:
@@ -120,29 +142,32 @@ class DialogueEngine:
             return replace(base, text=self.replies.smalltalk(prediction.intent))
         if decision.route is Route.HANDOFF:
             return replace(base, text=self.replies.handoff)
+        vector = None  # the message's embedding, encoded once however many ways it is searched
         if decision.route is Route.FAQ:
-            hit = self._best_hit(models.retriever, query, decision.category)
+            vector = models.retriever.embed(query)
+            hit = self._best_hit(models.retriever, vector, decision.category)
             if hit is not None:
                 return replace(base, text=hit.entry.answer, faq_id=hit.entry.id, score=round(hit.score, 4))
         # an explicit out-of-scope class gets the fallback; unsure or unmatched in-scope messages the softer text
         fallback = self.replies.fallback if prediction.intent in OOS_LABELS else self.replies.low_confidence
-        return replace(
-            base, text=fallback, route=Route.FALLBACK, suggestions=self._suggestions(models.retriever, text)
-        )
+        if self.settings.suggestions and (vector is None or query != text):
+            vector = models.retriever.embed(text)
+        return replace(base, text=fallback, route=Route.FALLBACK,
+                       suggestions=self._suggestions(models.retriever, vector))
 
-    def _best_hit(self, retriever: FaqRetriever, query: str, category: str | None) -> Hit | None:
+    def _best_hit(self, retriever: FaqRetriever, vector: np.ndarray, category: str | None) -> Hit | None:
         """The best FAQ entry in the intent's category, else in the whole FAQ, if it scores high enough."""
         for scope in ([category, None] if category else [None]):
-            hits = retriever.retrieve(query, k=1, category=scope)
+            hits = retriever.retrieve(vector, k=1, category=scope)
             if hits and hits[0].score >= self.settings.faq_min_score:
                 return hits[0]
         return None
 
-    def _suggestions(self, retriever: FaqRetriever, text: str) -> list[str]:
-        if self.settings.suggestions == 0:
+    def _suggestions(self, retriever: FaqRetriever, vector: np.ndarray | None) -> list[str]:
+        if self.settings.suggestions == 0 or vector is None:
             return []
         seen: list[str] = []
-        for hit in retriever.retrieve(text, k=self.settings.suggestions * 3):
+        for hit in retriever.retrieve(vector, k=self.settings.suggestions * 3):
             if hit.entry.question not in seen:
                 seen.append(hit.entry.question)
             if len(seen) == self.settings.suggestions:

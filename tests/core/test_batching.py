@@ -66,13 +66,31 @@ def test_no_batch_is_larger_than_the_maximum(worker: BatchWorker) -> None:
     assert [len(batch) for batch in gate.batches] == [1, 16, 16, 8]
 
 
-def test_a_lone_request_does_not_wait_for_company() -> None:
-    slow_to_fill = BatchWorker(max_batch=1000, max_wait_s=0.05)  # a batch that would never fill
+def test_a_lone_request_on_an_idle_lane_does_not_wait_for_company() -> None:
+    patient = BatchWorker(max_batch=1000, max_wait_s=30.0)  # a wait no test would sit through
     try:
-        lane = slow_to_fill.lane("echo", lambda items: items)
-        assert lane.submit("alone").result(timeout=5) == "alone"
+        lane = patient.lane("echo", lambda items: items)
+        assert lane.submit("alone").result(timeout=10) == "alone"  # long before the 30 s wait would end
     finally:
-        slow_to_fill.close()
+        patient.close()
+
+
+def test_under_load_a_lone_request_waits_for_company_but_only_so_long() -> None:
+    patient = BatchWorker(max_batch=1000, max_wait_s=0.2)
+    gate = Gate()
+    try:
+        lane = patient.lane("gated", gate)
+        lane.submit(0)
+        assert gate.started.wait(10)
+        queued = [lane.submit(n) for n in (1, 2)]  # a busy lane: its next batch has company
+        gate.opened.set()
+        wait(queued, timeout=10)
+        first = lane.submit(3)  # now it waits (at most 0.2 s) for more to join it
+        second = lane.submit(4)
+        assert (first.result(timeout=10), second.result(timeout=10)) == (30, 40)
+        assert gate.batches[-1] == [3, 4]  # they shared one call
+    finally:
+        patient.close()
 
 
 def test_a_failed_batch_fails_only_its_own_callers(worker: BatchWorker) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from bot.runtime import build_engine
 from bot.settings import Settings
+from bot.store.models import Conversation
 from bot.turn.engine import BotReply, DialogueEngine
+from bot.turn.memory import ConversationMemory
 from bot.turn.policy import Route
 from bot.workspace.exports import export_rows
 
@@ -107,3 +110,28 @@ def test_every_turn_is_logged_with_its_decision(engine: DialogueEngine, conversa
     assert customer["role"] == "customer" and customer["intent"] == reply.intent
     assert bot["reply_id"] == reply.reply_id and bot["route"] == "faq" and bot["faq_id"] == reply.faq_id
     assert bot["model_version"] == reply.model_version and bot["latency_ms"] == pytest.approx(reply.latency_ms)
+
+
+def test_a_socket_remembers_the_conversation_between_turns(engine: DialogueEngine, conversation: str) -> None:
+    memory = ConversationMemory.read(engine.store, conversation, engine.settings.context_turns)
+    first = engine.answer(conversation, "I sent my jacket back, when will I get my refund?", None, memory)
+    assert first.reply is not None and memory.recent[0].route == "faq"  # the follow-up needs no database read
+    follow = engine.answer(conversation, "how long does that take?", None, memory)
+    assert follow.reply is not None and follow.reply.followed_up
+    engine.answer(conversation, "what's the capital of australia", None, memory)
+    handed = engine.answer(conversation, "what's the capital of australia", None, memory)
+    assert handed.handoff == "fallbacks" and memory.state == "waiting" == engine.store.state(conversation)
+    assert engine.store.transition(conversation, ("waiting",), "bot")  # an agent hands back, on any replica,
+    memory.heard({"type": "state", "state": "bot", "agent": None})  # and its state event reaches the socket
+    back = engine.answer(conversation, "Do you ship to Norway?", None, memory)
+    assert back.reply is not None and back.reply.route is Route.FAQ
+
+
+def test_the_bot_never_answers_over_an_agent_who_just_took_over(engine: DialogueEngine, conversation: str) -> None:
+    memory = ConversationMemory.read(engine.store, conversation, engine.settings.context_turns)
+    with engine.store.session() as session, session.begin():  # an agent accepts; its event is still on its way
+        session.execute(update(Conversation).where(Conversation.id == conversation).values(state="agent"))
+    turn = engine.answer(conversation, "Do you ship to Norway?", "c1", memory)
+    assert turn.reply is None and memory.state == "agent"
+    logged = [(r["role"], r["intent"]) for r in export_rows(engine.store) if r["conversation_id"] == conversation]
+    assert logged == [("customer", None)]  # kept for the agent, no bot reply
