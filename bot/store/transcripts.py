@@ -146,14 +146,6 @@ class TranscriptStore:
             session, Message(conversation_id=conversation_id, role=role, text=text, agent_id=agent_id)
         ))
 
-    def log_bot(self, conversation_id: str, in_reply_to: int | None, reply: BotReplyRecord,
-                then_state: str | None = None) -> int:
-        """Store the bot's reply and its decision on the customer message; with ``then_state``, also move a
-        conversation still with the bot to that state (a handoff), all in one transaction."""
-        return self.write(
-            lambda session: writes.add_bot_reply(session, conversation_id, in_reply_to, reply, then_state)
-        )
-
     def log_turn(self, conversation_id: str, text: str, client_id: str | None, reply: BotReplyRecord,
                  then_state: str | None = None, reopen: bool = False) -> tuple[int, int | None]:
         """Store a customer message with the bot's reply in one transaction: (message id, reply id), the

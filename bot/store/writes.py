@@ -57,33 +57,6 @@ def transition(session: Session, conversation_id: str, allowed: tuple[str, ...],
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def add_bot_reply(session: Session, conversation_id: str, in_reply_to: int | None, reply: BotReplyRecord,
-                  then_state: str | None = None) -> int:
-    """Store a bot reply, copy its decision onto the customer message, and apply a handoff; the reply's id."""
-    streak = Conversation.fallback_streak + 1 if reply.route == "fallback" else 0
-    inbox = touch(conversation_id, reply.text).values(fallback_streak=streak)
-    session.execute(inbox.values(flagged=True) if reply.flagged else inbox)
-    message = Message(
-        conversation_id=conversation_id, role="bot", text=reply.text, reply_id=reply.reply_id,
-        in_reply_to=in_reply_to, intent=reply.intent, confidence=reply.confidence,
-        ranking=reply.ranking, route=reply.route, faq_id=reply.faq_id, score=reply.score,
-        suggestions=reply.suggestions, model_version=reply.model_version, latency_ms=reply.latency_ms,
-    )
-    session.add(message)
-    if in_reply_to is not None:  # the customer message carries the same decision, for review and export
-        session.execute(
-            update(Message).where(Message.id == in_reply_to).values(
-                intent=reply.intent, confidence=reply.confidence, ranking=reply.ranking,
-                route=reply.route, faq_id=reply.faq_id, score=reply.score,
-                model_version=reply.model_version, latency_ms=reply.latency_ms,
-            )
-        )
-    if then_state is not None:
-        transition(session, conversation_id, ("bot",), then_state, None)
-    session.flush()
-    return message.id
-
-
 def add_turn(session: Session, conversation_id: str, text: str, client_id: str | None, reply: BotReplyRecord,
              then_state: str | None, reopen: bool) -> tuple[int, int | None]:
     """A customer message and the bot's answer to it, as one write: (message id, reply id).

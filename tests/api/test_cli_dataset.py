@@ -24,17 +24,15 @@ def log_conversations(url: str) -> None:
         ("when do refunds arrive", "refunds", 0.7, "faq", "up"),
         ("hmm the thing", "orders", 0.2, "fallback", None),
     ]):
-        asked = store.log_customer(happy, text)
-        store.log_bot(happy, asked, BotReplyRecord(f"h{n}", "answer", intent, confidence, route=route))
+        store.log_turn(happy, text, None, BotReplyRecord(f"h{n}", "answer", intent, confidence, route=route))
         if rating:
             store.record_feedback(happy, f"h{n}", rating)
     unhappy, _ = store.open_conversation()
-    asked = store.log_customer(unhappy, "charged twice on 4111 1111 1111 1111, mail me at anna@example.com")
-    store.log_bot(unhappy, asked, BotReplyRecord("u0", "answer", "orders", 0.97, route="faq"))
+    asked, _ = store.log_turn(unhappy, "charged twice on 4111 1111 1111 1111, mail me at anna@example.com", None,
+                              BotReplyRecord("u0", "answer", "orders", 0.97, route="faq"))
     store.record_feedback(unhappy, "u0", "down")
     review.label_intent(store, asked, "double_charge", agent)
-    other = store.log_customer(unhappy, "still charged twice")
-    store.log_bot(unhappy, other, BotReplyRecord("u1", "answer", "payments", 0.99, route="faq"))
+    store.log_turn(unhappy, "still charged twice", None, BotReplyRecord("u1", "answer", "payments", 0.99, route="faq"))
     engine.dispose()
 
 

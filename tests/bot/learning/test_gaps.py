@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 import pytest
 
@@ -26,9 +28,8 @@ def turn(store: TranscriptStore, text: str, route: str, intent: str = "out_of_sc
     """A customer message and the bot's reply, logged as the engine logs them; returns the message id."""
     if conversation is None:
         conversation, _ = store.open_conversation()
-    asked = store.log_customer(conversation, text)
-    reply_id = f"r{asked}"
-    store.log_bot(conversation, asked, BotReplyRecord(reply_id, "…", intent, 0.4, route=route))
+    reply_id = uuid.uuid4().hex
+    asked, _ = store.log_turn(conversation, text, None, BotReplyRecord(reply_id, "…", intent, 0.4, route=route))
     if rating:
         store.record_feedback(conversation, reply_id, rating)
     return asked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,10 @@ def agent_id(store: TranscriptStore) -> int:
 def turn(store: TranscriptStore, conversation: str, text: str, intent: str, confidence: float, route: str,
          rating: str | None = None) -> tuple[int, int]:
     """A customer message and the bot's logged answer (optionally rated by the customer)."""
-    asked = store.log_customer(conversation, text)
-    reply_id = f"r{asked}"
-    answer = store.log_bot(conversation, asked, BotReplyRecord(reply_id, "an answer", intent, confidence, route=route))
+    reply_id = uuid.uuid4().hex
+    asked, answer = store.log_turn(conversation, text, None,
+                                   BotReplyRecord(reply_id, "an answer", intent, confidence, route=route))
+    assert answer is not None
     if rating:
         store.record_feedback(conversation, reply_id, rating)
     return asked, answer

@@ -20,8 +20,8 @@ def test_the_set_has_seed_and_weak_rows_and_lands_in_the_data_dir_by_default(emp
     seed.write_text("text,intent\nwhere is my order,orders\nhi,greeting\n")
     with transcript_store(empty_settings) as store:
         conversation, _ = store.open_conversation()
-        asked = store.log_customer(conversation, "is my parcel on its way")
-        store.log_bot(conversation, asked, BotReplyRecord("r1", "answer", "orders", 0.95, route="faq"))
+        store.log_turn(conversation, "is my parcel on its way", None,
+                       BotReplyRecord("r1", "answer", "orders", 0.95, route="faq"))
 
     written = build_training_set(empty_settings)
 

@@ -21,11 +21,10 @@ def logged(empty_settings: Settings) -> Settings:
     """One conversation of two turns, the second answered by an FAQ entry and rated up."""
     with transcript_store(empty_settings) as store:
         conversation, _ = store.open_conversation()
-        asked = store.log_customer(conversation, "hi, I am anna@example.com")
-        store.log_bot(conversation, asked, BotReplyRecord("r1", "Hello!", "greeting", 0.9, route="smalltalk"))
-        asked = store.log_customer(conversation, "Do you ship to Norway?")
-        store.log_bot(conversation, asked, BotReplyRecord("r2", "Yes.", "shipping", 0.8, route="faq",
-                                                          faq_id="ship", score=0.7))
+        store.log_turn(conversation, "hi, I am anna@example.com", None,
+                       BotReplyRecord("r1", "Hello!", "greeting", 0.9, route="smalltalk"))
+        store.log_turn(conversation, "Do you ship to Norway?", None,
+                       BotReplyRecord("r2", "Yes.", "shipping", 0.8, route="faq", faq_id="ship", score=0.7))
         store.record_feedback(conversation, "r2", "up")
     return empty_settings
 

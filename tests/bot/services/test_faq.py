@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,9 @@ def test_a_gap_entry_is_trimmed_and_needs_both_texts() -> None:
 def unanswered(store: TranscriptStore, text: str) -> tuple[int, int]:
     """A customer message the bot fell back on: (customer message id, bot message id)."""
     conversation, _ = store.open_conversation()
-    asked = store.log_customer(conversation, text)
-    replied = store.log_bot(conversation, asked, BotReplyRecord(f"r{asked}", "…", "out_of_scope", 0.2,
-                                                                route="fallback"))
+    asked, replied = store.log_turn(conversation, text, None, BotReplyRecord(
+        uuid.uuid4().hex, "…", "out_of_scope", 0.2, route="fallback"))
+    assert replied is not None
     return asked, replied
 
 

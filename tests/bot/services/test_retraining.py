@@ -106,8 +106,8 @@ def test_the_training_sets_add_held_out_agent_labels_to_the_seed_evaluation_set(
         agent = Accounts(store).add_agent("maya", "correct horse battery").id
         conversation, _ = store.open_conversation()
         for n, word in enumerate(WORDS):  # enough agent labels that some are held out for evaluation
-            asked = store.log_customer(conversation, f"can I buy a {word} gift voucher")
-            store.log_bot(conversation, asked, BotReplyRecord(f"r{n}", "…", "farewell", 0.3, route="fallback"))
+            asked, _ = store.log_turn(conversation, f"can I buy a {word} gift voucher", None,
+                                      BotReplyRecord(f"r{n}", "…", "farewell", 0.3, route="fallback"))
             review.label_intent(store, asked, "gift_vouchers", agent)
         train, evaluation, summary = training_sets(settings, store, None)
         given, fixed_eval, given_summary = training_sets(settings, store, settings.seed_dir / "intents.csv")

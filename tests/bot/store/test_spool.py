@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.database import open_store
 from bot.settings import Settings
-from bot.store.models import Message
+from bot.store.models import Conversation, Message
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownReply
 
 
@@ -73,9 +73,8 @@ def test_a_failing_write_fails_alone_and_its_batch_mates_are_stored(store: Trans
     assert count(store, "customer") == 3
 
 
-def test_a_batch_that_cannot_commit_stores_nothing_of_a_reply(store: TranscriptStore) -> None:
+def test_a_batch_that_cannot_commit_stores_nothing_of_a_turn(store: TranscriptStore) -> None:
     conversation, _ = store.open_conversation()
-    asked = store.log_customer(conversation, "where is my parcel")
     with store.engine.begin() as connection:  # the database itself refuses bot rows from now on
         connection.execute(text(
             "CREATE TRIGGER no_bot_rows BEFORE INSERT ON messages WHEN NEW.role = 'bot' "
@@ -83,8 +82,8 @@ def test_a_batch_that_cannot_commit_stores_nothing_of_a_reply(store: TranscriptS
         ))
     reply = BotReplyRecord("r1", "It is on its way.", "parcel_status", 0.9, route="faq")
     with pytest.raises(Exception, match="disk full"):
-        store.log_bot(conversation, asked, reply, then_state="waiting")
-    assert count(store, "bot") == 0
-    assert store.conversation_state(conversation).state == "bot"  # the handoff went with the reply
+        store.log_turn(conversation, "where is my parcel", None, reply, then_state="waiting")
+    assert count(store, "bot") == 0 and count(store, "customer") == 0  # the question went with its reply
+    assert store.conversation_state(conversation).state == "bot"  # and so did the handoff
     with store.session() as session:
-        assert session.get(Message, asked).intent is None  # nor was the decision copied onto the question
+        assert session.get(Conversation, conversation).message_count == 0  # nor was the inbox counted

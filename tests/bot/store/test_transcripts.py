@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.models import Message
+from bot.store.models import Conversation, Message
 from bot.store.transcripts import BotReplyRecord, TranscriptStore, UnknownConversation, UnknownReply
 from bot.workspace.exports import export_rows
 
@@ -31,8 +31,7 @@ def test_token_resumes_only_its_conversation(store: TranscriptStore) -> None:
 
 def test_turn_is_logged_with_its_decision_and_history_in_order(store: TranscriptStore) -> None:
     conversation, _ = store.open_conversation()
-    asked = store.log_customer(conversation, "when do I get my money back?", client_id="c1")
-    store.log_bot(conversation, asked, reply("r1"))
+    store.log_turn(conversation, "when do I get my money back?", "c1", reply("r1"))
     history = store.history(conversation)
     assert [(m["role"], m["text"]) for m in history] == [
         ("customer", "when do I get my money back?"),
@@ -49,7 +48,7 @@ def test_turn_is_logged_with_its_decision_and_history_in_order(store: Transcript
 def test_feedback_is_stored_changed_and_checked(store: TranscriptStore) -> None:
     conversation, _ = store.open_conversation()
     other, _ = store.open_conversation()
-    store.log_bot(conversation, store.log_customer(conversation, "refund?"), reply("r2"))
+    store.log_turn(conversation, "refund?", None, reply("r2"))
     store.record_feedback(conversation, "r2", "down")
     store.record_feedback(conversation, "r2", "up")
     assert store.history(conversation)[-1]["rating"] == "up"
@@ -61,16 +60,14 @@ def test_feedback_is_stored_changed_and_checked(store: TranscriptStore) -> None:
 
 def test_failed_write_leaves_nothing_half_written(store: TranscriptStore) -> None:
     conversation, _ = store.open_conversation()
-    first = store.log_customer(conversation, "refund?")
-    store.log_bot(conversation, first, reply("dup"))
-    second = store.log_customer(conversation, "and for boots?")
-    with pytest.raises(IntegrityError):
-        store.log_bot(conversation, second, reply("dup", text="a different answer"))
+    store.log_turn(conversation, "refund?", None, reply("dup"))
+    with pytest.raises(IntegrityError):  # a reply id used twice: the whole second turn is refused
+        store.log_turn(conversation, "and for boots?", None, reply("dup", text="a different answer"))
     with store.session() as session:
-        bots = session.scalar(select(func.count()).where(Message.role == "bot"))
-        asked = session.get(Message, second)
-    assert bots == 1
-    assert asked is not None and asked.intent is None  # the customer row was not updated either
+        texts = session.scalars(select(Message.text).order_by(Message.id)).all()
+        counted = session.get(Conversation, conversation)
+    assert texts == ["refund?", "Refunds take 5-7 business days."]  # not the question without its answer
+    assert counted is not None and counted.message_count == 2
 
 
 def test_history_is_capped_to_the_newest(store: TranscriptStore) -> None:

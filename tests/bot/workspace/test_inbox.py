@@ -34,8 +34,9 @@ def bot_reply(reply_id: str, route: str = "faq", intent: str = "refunds", confid
 
 
 def turn(store: TranscriptStore, conversation: str, text: str, reply: BotReplyRecord) -> tuple[int, int]:
-    asked = store.log_customer(conversation, text)
-    return asked, store.log_bot(conversation, asked, reply)
+    asked, answer = store.log_turn(conversation, text, None, reply)
+    assert answer is not None
+    return asked, answer
 
 
 @dataclass

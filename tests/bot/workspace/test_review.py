@@ -18,8 +18,9 @@ def agent_id(store: TranscriptStore) -> int:
 
 def a_turn(store: TranscriptStore) -> tuple[str, int, int]:
     conversation, _ = store.open_conversation()
-    asked = store.log_customer(conversation, "my card was charged twice")
-    answer = store.log_bot(conversation, asked, BotReplyRecord("r1", "Refunds take 5-7 days.", "refunds", 0.6))
+    asked, answer = store.log_turn(conversation, "my card was charged twice", None,
+                                   BotReplyRecord("r1", "Refunds take 5-7 days.", "refunds", 0.6))
+    assert answer is not None
     return conversation, asked, answer
 
 
