@@ -16,7 +16,7 @@ from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, er
 from bot.conversations.events import customer_channel
 from bot.conversations.handoff import HandoffService
 from bot.settings import Settings
-from bot.store.transcripts import ConversationState, TranscriptStore, UnknownConversation, UnknownReply
+from bot.store.transcripts import TranscriptStore, UnknownConversation, UnknownReply
 from bot.turn.engine import DialogueEngine, Turn
 from bot.turn.memory import ConversationMemory
 from bot.turn.streaming import chunks
@@ -58,12 +58,12 @@ async def customer_socket(
     outbox = Outbox(websocket)
     async with runtime.bus.subscribe(customer_channel(conversation)) as events:
         # read after subscribing, so no state change falls between the read and the events that follow it
-        handler, memory = await anyio.to_thread.run_sync(
-            _read_conversation, engine.store, conversation, settings.context_turns
+        memory = await anyio.to_thread.run_sync(
+            ConversationMemory.read, engine.store, conversation, settings.context_turns
         )
         session.update(
             welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
-            state=handler.state, agent=handler.agent_name,
+            state=memory.state, agent=memory.agent,
         )
         await outbox.send(session)
         forwarding = asyncio.create_task(forward(events, outbox, memory))
@@ -73,14 +73,6 @@ async def customer_socket(
             forwarding.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await forwarding
-
-
-def _read_conversation(
-    store: TranscriptStore, conversation: str, limit: int
-) -> tuple[ConversationState, ConversationMemory]:
-    """Who holds the conversation (for the session frame) and what its turns need, in one visit."""
-    state, recent = store.turn_context(conversation, limit)
-    return state, ConversationMemory(state.state, state.fallback_streak, limit, recent)
 
 
 async def _serve(

@@ -19,22 +19,25 @@ from bot.store.transcripts import PastTurn, TranscriptStore
 
 @dataclass
 class ConversationMemory:
-    """One conversation's state, fallback streak and recent customer turns (newest first)."""
+    """One conversation's state (and the agent holding it), fallback streak and recent customer turns (newest
+    first)."""
 
     state: str
     fallback_streak: int
     limit: int
     recent: list[PastTurn] = field(default_factory=list)
+    agent: str | None = None
 
     @classmethod
     def read(cls, store: TranscriptStore, conversation_id: str, limit: int) -> ConversationMemory:
         state, recent = store.turn_context(conversation_id, limit)
-        return cls(state.state, state.fallback_streak, limit, recent)
+        return cls(state.state, state.fallback_streak, limit, recent, state.agent_name)
 
     def heard(self, event: dict[str, Any]) -> None:
         """A live event for this conversation: a state change (every transition resets the streak)."""
         if event.get("type") == "state" and isinstance(event.get("state"), str):
             self.state, self.fallback_streak = event["state"], 0
+            self.agent = event.get("agent") if isinstance(event.get("agent"), str) else None
 
     def asked(self, text: str) -> None:
         """A customer message the bot stayed silent on (a person handles the chat)."""
