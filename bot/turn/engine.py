@@ -88,31 +88,31 @@ class DialogueEngine:
         if memory.state in ("waiting", "agent"):  # the bot stays silent; agents see the message live
             memory.asked(stored)
             return Turn(conversation_id, self.store.log_customer(conversation_id, stored, client_id))
-        try:
-            reply = self._decide(text, memory.recent)
-        except Exception:  # the message is kept even when the bot cannot answer it
+        try:  # the message and its reply (and a handoff) in one transaction
+            reply, handoff, flagged = self._settle(self._decide(text, memory.recent), memory, started)
+            message_id, reply_id = self.store.log_turn(
+                conversation_id, stored, client_id, _record(reply, flagged),
+                then_state="waiting" if handoff else None, reopen=memory.state == "closed",
+            )
+        except Exception:  # the message is kept even when the bot cannot answer it or store the answer
             self.store.log_customer(conversation_id, stored, client_id)
             raise
+        if reply_id is None:  # a person took the conversation over while the bot was deciding: silent
+            holder = self.store.conversation_state(conversation_id)
+            memory.state, memory.agent = holder.state, holder.agent_name
+            memory.asked(stored)
+            return Turn(conversation_id, message_id)
+        memory.answered(stored, reply.intent, reply.route.value, reply.faq_id, "waiting" if handoff else "bot")
+        return Turn(conversation_id, message_id, reply, reply_id, handoff)
+
+    def _settle(self, reply: BotReply, memory: ConversationMemory, started: float) -> tuple[BotReply, str | None, bool]:
+        """The reply as sent, why it hands off (None, "asked" or "fallbacks") and whether it is flagged for review."""
         handoff = "asked" if reply.route is Route.HANDOFF else None
         if reply.route is Route.FALLBACK and memory.fallback_streak + 1 >= self.settings.fallbacks_before_handoff:
             reply, handoff = replace(reply, route=Route.HANDOFF, text=self.replies.handoff), "fallbacks"
         reply = replace(reply, latency_ms=round((time.perf_counter() - started) * 1000, 2))
         unsure = reply.confidence < self.settings.low_confidence
-        flagged = reply.route is Route.FALLBACK or handoff == "fallbacks" or unsure
-        try:  # the message and its reply (and a handoff) in one transaction
-            message_id, reply_id = self.store.log_turn(
-                conversation_id, stored, client_id, _record(reply, flagged),
-                then_state="waiting" if handoff else None, reopen=memory.state == "closed",
-            )
-        except Exception:
-            self.store.log_customer(conversation_id, stored, client_id)
-            raise
-        if reply_id is None:  # a person took the conversation over while the bot was deciding: silent
-            memory.state = self.store.conversation_state(conversation_id).state
-            memory.asked(stored)
-            return Turn(conversation_id, message_id)
-        memory.answered(stored, reply.intent, reply.route.value, reply.faq_id, "waiting" if handoff else "bot")
-        return Turn(conversation_id, message_id, reply, reply_id, handoff)
+        return reply, handoff, reply.route is Route.FALLBACK or handoff == "fallbacks" or unsure
 
     def _decide(self, text: str, recent: list[context.PastTurn]) -> BotReply:
         models = self.models  # one snapshot per turn, so a swap never mixes versions
