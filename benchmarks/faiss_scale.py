@@ -33,6 +33,7 @@ import numpy as np
 import psutil
 
 from benchmarks.faiss_corpus import DIM, ISOTROPIC, PER_THREAD, Corpus, calibration, recall
+from benchmarks.plots import figure
 from benchmarks.results import RESULTS, record
 from retrieval.index_choice import IndexKind, IndexPolicy
 
@@ -254,29 +255,21 @@ def calibration_markdown(stats: dict[str, Any], command: str) -> str:
 
 def plot(report: dict[str, Any], path: Path = PLOT) -> None:
     """Recall@10 against single-query p50 for each size: the sweeps as lines, exact as a star."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for color, result in zip(("tab:blue", "tab:orange", "tab:green"), report["sizes"], strict=False):
-        label = f"{result['n']:,}"
-        blocks = [(kind, result[kind], style) for kind, style in (("hnsw", "o-"), ("ivf", "s--"))]
-        if result["isotropic"]:
-            blocks.append((f"{result['isotropic']['kind']} isotropic", result["isotropic"], "^:"))
-        for kind, block, style in blocks:
-            rows = block["sweep"]
-            ax.plot([r["p50_ms"] for r in rows], [r["recall@10"] for r in rows], style, color=color,
-                    label=f"{kind} {label}", markersize=4)
-        ax.plot([result["exact"]["p50_ms"]], [1.0], "*", color=color, markersize=12, label=f"exact {label}")
-    ax.axhline(0.99, color="grey", linewidth=0.8, linestyle=":")
-    ax.set(xscale="log", xlabel="single-query latency p50 (ms, log)", ylabel="recall@10 vs exact",
-           ylim=(0.7, 1.005), title=f"{DIM}-d vectors, 2 CPU cores")
-    ax.legend(fontsize=7, ncol=3, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, (7, 4.5), dpi=120) as ax:
+        for color, result in zip(("tab:blue", "tab:orange", "tab:green"), report["sizes"], strict=False):
+            label = f"{result['n']:,}"
+            blocks = [(kind, result[kind], style) for kind, style in (("hnsw", "o-"), ("ivf", "s--"))]
+            if result["isotropic"]:
+                blocks.append((f"{result['isotropic']['kind']} isotropic", result["isotropic"], "^:"))
+            for kind, block, style in blocks:
+                rows = block["sweep"]
+                ax.plot([r["p50_ms"] for r in rows], [r["recall@10"] for r in rows], style, color=color,
+                        label=f"{kind} {label}", markersize=4)
+            ax.plot([result["exact"]["p50_ms"]], [1.0], "*", color=color, markersize=12, label=f"exact {label}")
+        ax.axhline(0.99, color="grey", linewidth=0.8, linestyle=":")
+        ax.set(xscale="log", xlabel="single-query latency p50 (ms, log)", ylabel="recall@10 vs exact",
+               ylim=(0.7, 1.005), title=f"{DIM}-d vectors, 2 CPU cores")
+        ax.legend(fontsize=7, ncol=3, loc="lower right")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -29,6 +29,7 @@ from benchmarks.e2e.load import closed_loop, open_loop
 from benchmarks.e2e.reconcile import reconcile
 from benchmarks.e2e.report import summarize, triple
 from benchmarks.e2e_ws import demo_questions, log, raise_open_files
+from benchmarks.plots import figure
 from benchmarks.results import machine, record
 
 SECTION = "Memory under a steady load"
@@ -110,23 +111,15 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> 
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     seconds, rss = zip(*result["samples"], strict=True)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot([s / 60 for s in seconds], rss)
-    first = result["rss_after_first_minute_mb"]
-    ax.axhspan(first * (1 - TOLERANCE), first * (1 + TOLERANCE), alpha=0.15, label="±10% of minute 1")
-    ax.set_xlabel("minutes")
-    ax.set_ylabel("server RSS (MB)")
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, (7, 3.5), dpi=100) as ax:
+        ax.plot([s / 60 for s in seconds], rss)
+        first = result["rss_after_first_minute_mb"]
+        ax.axhspan(first * (1 - TOLERANCE), first * (1 + TOLERANCE), alpha=0.15, label="±10% of minute 1")
+        ax.set_xlabel("minutes")
+        ax.set_ylabel("server RSS (MB)")
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="lower right")
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

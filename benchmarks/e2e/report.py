@@ -10,6 +10,7 @@ import numpy as np
 
 from benchmarks.e2e.load import Load
 from benchmarks.e2e.profile import TOP, Profile
+from benchmarks.plots import figure
 
 LATENCIES = {"reply_start": "start", "first_delta": "delta", "reply_end": "end"}
 LOST = ("timeout", "closed", "unsent")  # and every error:<code>
@@ -144,30 +145,22 @@ def _ratio(ours: float | None, echo: float | None) -> str:
 
 def plot(runs: list[dict[str, Any]], path: Path) -> None:
     """First reply.delta p50/p95 and messages/s against connections, back-to-back loads, both servers."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (latency, throughput) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for server, colour in (("Helpline", "tab:blue"), ("echo", "tab:gray")):
-        closed = [r["figures"] for r in runs if r["server"] == server and r["figures"]["rate"] is None]
-        xs = [f["connections"] for f in closed]
-        for key, style in (("p50", "-o"), ("p95", "--s")):
-            ys = [_p(f, key) for f in closed]
-            latency.plot(xs, [np.nan if y is None else y for y in ys], style, color=colour,
-                         label=f"{server} {key}")
-        throughput.plot(xs, [f["messages_per_s"] or np.nan for f in closed], "-o", color=colour, label=server)
-    latency.set(xscale="log", yscale="log", xlabel="concurrent connections", ylabel="ms",
-                title="first reply.delta after sending")
-    throughput.set(xscale="log", yscale="log", xlabel="concurrent connections", ylabel="messages/s",
-                   title="replies completed per second")
-    for axes in (latency, throughput):
-        axes.grid(True, which="both", alpha=0.3)
-        axes.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, (11, 4.2), panels=2) as (latency, throughput):
+        for server, colour in (("Helpline", "tab:blue"), ("echo", "tab:gray")):
+            closed = [r["figures"] for r in runs if r["server"] == server and r["figures"]["rate"] is None]
+            xs = [f["connections"] for f in closed]
+            for key, style in (("p50", "-o"), ("p95", "--s")):
+                ys = [_p(f, key) for f in closed]
+                latency.plot(xs, [np.nan if y is None else y for y in ys], style, color=colour,
+                             label=f"{server} {key}")
+            throughput.plot(xs, [f["messages_per_s"] or np.nan for f in closed], "-o", color=colour, label=server)
+        latency.set(xscale="log", yscale="log", xlabel="concurrent connections", ylabel="ms",
+                    title="first reply.delta after sending")
+        throughput.set(xscale="log", yscale="log", xlabel="concurrent connections", ylabel="messages/s",
+                       title="replies completed per second")
+        for axes in (latency, throughput):
+            axes.grid(True, which="both", alpha=0.3)
+            axes.legend()
 
 
 def profile_markdown(profile: Profile, context: dict[str, Any]) -> str:
