@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, bindparam, case, insert, select, update
+from sqlalchemy import Table, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import Conversation, Feedback, Message, utcnow
@@ -69,8 +69,8 @@ def add_turn(session: Session, conversation_id: str, text: str, client_id: str |
     """
     now = utcnow()
     moved = then_state is not None or reopen  # a handoff, or a closed conversation back with the bot
-    counted = session.execute(_turn_inbox(reply.flagged, moved), {
-        "conversation": conversation_id, "allowed": ["bot", "closed"] if reopen else ["bot"], "now": now,
+    counted = session.execute(_turn_inbox(reply.flagged, moved, reopen), {
+        "conversation": conversation_id, "now": now,
         "preview": reply.text[:PREVIEW_CHARS], "fallback": reply.route == "fallback", "state": then_state or "bot",
         "handoff": then_state is not None,
     })
@@ -98,8 +98,10 @@ _INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
 
 
 @cache
-def _turn_inbox(flagged: bool, moved: bool) -> Any:
-    """The conversation update of one answered turn: two more messages, the reply as preview, the streak."""
+def _turn_inbox(flagged: bool, moved: bool, reopen: bool) -> Any:
+    """The conversation update of one answered turn: two more messages, the reply as preview, the streak; only
+    while the bot holds it (or it is closed, with ``reopen``). The states are plain comparisons: an ``IN`` list
+    would be expanded into the SQL again at every execution, which cost more than the rest of the statement."""
     c = _conversations.c
     streak = case((bindparam("fallback"), c.fallback_streak + 1), else_=0)
     values: dict[str, Any] = {
@@ -113,7 +115,8 @@ def _turn_inbox(flagged: bool, moved: bool) -> Any:
                       fallback_streak=case((bindparam("handoff"), 0), else_=streak))
     return (
         update(_conversations)
-        .where(c.id == bindparam("conversation"), c.state.in_(bindparam("allowed", expanding=True)))
+        .where(c.id == bindparam("conversation"), or_(c.state == "bot", c.state == "closed") if reopen else
+               c.state == "bot")
         .values(values)
     )
 
