@@ -25,7 +25,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    # No permessage-deflate: chat frames are a few hundred bytes, and compressing them cost 2.5% of a busy
+    # server's CPU (benchmarks/RESULTS.md, the end-to-end profile) plus a zlib context kept per connection.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+                ws_per_message_deflate=False)
     return 0
 
 
