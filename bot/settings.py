@@ -46,8 +46,10 @@ class Settings(BaseSettings):
     inference: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
         "auto", description="Model runtime: PyTorch, ONNX Runtime (fp32) or ONNX Runtime int8; auto picks by device.",
     )
-    inference_max_batch: int = Field(
-        64, ge=1, description="Most customer messages the inference worker runs through a model in one call."
+    inference_max_batch: int | None = Field(
+        None, ge=1,
+        description="Most customer messages the inference worker runs through a model in one call; default 4 on "
+        "a CPU, 64 on a GPU.",
     )
     inference_wait_ms: float = Field(
         2, ge=0, le=1000,
@@ -128,8 +130,8 @@ class Settings(BaseSettings):
 
     @property
     def inference_thread_count(self) -> int:
-        """``inference_threads``, else the cores this process may run on (the models compute on one worker
-        thread at a time, so these threads are all the model work there is)."""
+        """``inference_threads``, else the cores this process may run on: all the threads the models compute
+        on, shared between the calls that run at once (``bot.inference.backends.thread_split``)."""
         return self.inference_threads or len(os.sched_getaffinity(0))
 
     @property

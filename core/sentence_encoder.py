@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -23,6 +23,14 @@ class TextEncoder(Protocol):
     def dim(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class QueuedEncoder(TextEncoder, Protocol):
+    """An encoder that can start encoding now and hand over the vectors later, while the caller does other work
+    (the inference worker's front: its calls run beside the classifier's)."""
+
+    def encode_soon(self, texts: Sequence[str]) -> Callable[[], np.ndarray]: ...
 
 
 class EncoderFront:

@@ -9,16 +9,17 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 
-from core.sentence_encoder import TextEncoder
+from core.sentence_encoder import QueuedEncoder, TextEncoder
 from retrieval.faq import FaqEntry, entry_text, faq_version, load_faq
 from retrieval.index import INDEX_FILE, FaissFaqIndex, FaqIndex, Hit
 
@@ -80,6 +81,15 @@ class FaqRetriever:
     def embed(self, query: str) -> np.ndarray:
         """The query's vector, to search several ways (a category, then everything) with one encoding."""
         return np.asarray(self.encoder.encode([query])[0])
+
+    def embed_soon(self, query: str) -> Callable[[], np.ndarray]:
+        """``embed``, started now where the encoder can run beside other work (on the inference worker, next
+        to the classifier); the returned function gives the vector, waiting for it. Elsewhere the encoding
+        runs on the first call."""
+        if isinstance(self.encoder, QueuedEncoder):
+            pending = self.encoder.encode_soon([query])
+            return cache(lambda: np.asarray(pending()[0]))
+        return cache(lambda: self.embed(query))
 
     def retrieve_many(self, queries: Sequence[str], k: int = 10) -> list[list[Hit]]:
         """``retrieve`` for many queries at once (batched encoding and search)."""

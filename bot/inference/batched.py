@@ -78,8 +78,13 @@ class BatchedEncoder(EncoderFront):
         self._lane = _lane(worker, "encode", by_model(_encode))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_soon(texts)()
+
+    def encode_soon(self, texts: Sequence[str]) -> Callable[[], np.ndarray]:
+        """Queue ``texts`` now; the returned function waits for their vectors."""
         if isinstance(texts, str):
             raise TypeError("encode() takes a sequence of texts, not one string")
         if not texts:
-            return np.empty((0, self.dim), dtype=np.float32)
-        return np.stack(self._lane.map([(self.encoder, text) for text in texts]))
+            return lambda: np.empty((0, self.dim), dtype=np.float32)
+        futures = [self._lane.submit((self.encoder, text)) for text in texts]
+        return lambda: np.stack([future.result() for future in futures])

@@ -117,6 +117,9 @@ class DialogueEngine:
     def _decide(self, text: str, recent: list[context.PastTurn]) -> BotReply:
         models = self.models  # one snapshot per turn, so a swap never mixes versions
         query, prediction, followed_up = text, None, False
+        # The message's embedding, started beside its classification (the worker runs the two side by side):
+        # an FAQ answer and the fallback's suggestions both search with it. Small talk and handoffs waste it.
+        own_vector = models.retriever.embed_soon(text)
         earlier = context.antecedent(text, recent)
         if earlier is not None:
             combined = f"{earlier.text} {text}"
@@ -144,14 +147,14 @@ class DialogueEngine:
             return replace(base, text=self.replies.handoff)
         vector = None  # the message's embedding, encoded once however many ways it is searched
         if decision.route is Route.FAQ:
-            vector = models.retriever.embed(query)
+            vector = own_vector() if query == text else models.retriever.embed(query)
             hit = self._best_hit(models.retriever, vector, decision.category)
             if hit is not None:
                 return replace(base, text=hit.entry.answer, faq_id=hit.entry.id, score=round(hit.score, 4))
         # an explicit out-of-scope class gets the fallback; unsure or unmatched in-scope messages the softer text
         fallback = self.replies.fallback if prediction.intent in OOS_LABELS else self.replies.low_confidence
         if self.settings.suggestions and (vector is None or query != text):
-            vector = models.retriever.embed(text)
+            vector = own_vector()
         return replace(base, text=fallback, route=Route.FALLBACK,
                        suggestions=self._suggestions(models.retriever, vector))
 

@@ -130,3 +130,52 @@ def test_a_closed_worker_refuses_new_work_after_finishing_what_it_has() -> None:
     assert queued.result(5) == "queued"
     with pytest.raises(WorkerClosed):
         lane.submit("late")
+
+
+class Overlap:
+    """A batch function that counts how many of its calls run at once. Each call waits a moment for another to
+    join it (a second call sets ``company`` at once), so calls that could overlap do."""
+
+    def __init__(self) -> None:
+        self.running = self.most = 0
+        self.lock = threading.Lock()
+        self.company = threading.Event()
+
+    def __call__(self, items: list[int]) -> list[int]:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            if self.running > 1:
+                self.company.set()
+        self.company.wait(0.05)  # proving an absence needs some wait; with an overlap it ends at once
+        with self.lock:
+            self.running -= 1
+        return items
+
+
+def test_with_two_threads_two_lanes_run_side_by_side() -> None:
+    pair = BatchWorker(max_batch=4, max_wait_s=0.0, threads=2)
+    try:
+        held = Gate()
+        slow = pair.lane("held", held)
+        fast = pair.lane("free", lambda items: [-item for item in items])
+        blocked = slow.submit(1)
+        assert held.started.wait(10)
+        assert fast.submit(2).result(timeout=10) == -2  # answered while the other lane's call still runs
+        assert not blocked.done()
+        held.opened.set()
+        assert blocked.result(timeout=10) == 10
+    finally:
+        pair.close()
+
+
+def test_however_many_threads_a_lane_runs_one_call_at_a_time() -> None:
+    many = BatchWorker(max_batch=2, max_wait_s=0.0, threads=4)
+    overlap = Overlap()
+    try:
+        lane = many.lane("one model", overlap)
+        futures = [lane.submit(n) for n in range(12)]
+        assert [future.result(timeout=10) for future in futures] == list(range(12))
+        assert overlap.most == 1
+    finally:
+        many.close()

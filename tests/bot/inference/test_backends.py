@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.inference.backends import AUTO_CPU, Backend, choose_backend, encoder_graph_dir
-from bot.inference.models import load_classifier, load_models, on_worker
+from bot.inference.backends import AUTO_CPU, Backend, choose_backend, encoder_graph_dir, thread_split
+from bot.inference.models import load_classifier, load_models, max_batch, on_worker
 from bot.settings import Settings
 from core.batching import BatchWorker
 from core.onnx_encoder import OnnxSentenceEncoder
@@ -28,8 +28,14 @@ QUESTIONS = ["Do you ship to Norway?", "hi", "I want my money back", "where is m
     ("onnx", "cuda", Backend("onnx", threads=3)),  # ONNX Runtime here is the CPU build
 ])
 def test_the_setting_picks_the_backend(inference: str, device: str, expected: Backend) -> None:
-    settings = Settings(inference=inference, device=device, inference_threads=3)  # type: ignore[arg-type]
-    assert choose_backend(settings) == expected
+    settings = Settings(inference=inference, device=device, inference_threads=6)  # type: ignore[arg-type]
+    assert choose_backend(settings) == expected  # 6 threads: the two models' calls get 3 each
+
+
+@pytest.mark.parametrize(("threads", "split"), [(1, (1, 1)), (2, (2, 1)), (3, (2, 1)), (16, (2, 8))])
+def test_the_two_models_share_the_threads_and_never_exceed_them(threads: int, split: tuple[int, int]) -> None:
+    calls, each = thread_split(Settings(inference_threads=threads))
+    assert (calls, each) == split and calls * each <= threads
 
 
 @pytest.fixture
@@ -62,3 +68,9 @@ def test_a_reloaded_classifier_follows_the_setting(settings: Settings, demo_mode
     assert [p.intent for p in served.predict(QUESTIONS)] == [p.intent for p in classifier.predict(QUESTIONS)]
     torch_classifier = load_classifier(demo_model_dir, settings.model_copy(update={"inference": "torch"}))
     assert isinstance(torch_classifier, IntentClassifier)
+
+
+@pytest.mark.parametrize(("device", "given", "expected"), [("cpu", None, 4), ("cuda", None, 64), ("cpu", 32, 32)])
+def test_batches_are_small_on_a_cpu_and_large_on_a_gpu_unless_set(device: str, given: int | None,
+                                                                  expected: int) -> None:
+    assert max_batch(Settings(device=device, inference_max_batch=given)) == expected
