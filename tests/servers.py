@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -87,3 +88,48 @@ def add_agents(database_url: str, password: str, *names: str) -> None:
             accounts.add_agent(name, password, "agent", name.capitalize())
     finally:
         engine.dispose()
+
+
+@dataclass
+class ActionServerProcess:
+    """A real rasa-sdk action server (``python -m rasa_sdk``) in its own process group on 127.0.0.1."""
+
+    url: str  # the webhook, as an endpoints.yml names it
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_action_server(package: str, log: Path) -> ActionServerProcess:
+    """Start rasa-sdk on a free port with ``package``'s actions; returns once ``/health`` answers."""
+    port = free_port()
+    environ = {**os.environ, "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}  # rasa-sdk has no host flag
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", package, "--port", str(port)],
+            cwd=ROOT, env=environ, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    server = ActionServerProcess(f"http://127.0.0.1:{port}/webhook", process, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"action server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    stop_action_server(server)
+    raise RuntimeError(f"action server not healthy after 60 s:\n{log.read_text()}")
+
+
+def stop_action_server(server: ActionServerProcess) -> None:
+    """Stop the whole process group: SIGTERM to rasa-sdk's main process alone leaves its workers running."""
+    try:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        server.process.wait(timeout=15)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=15)

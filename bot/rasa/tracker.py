@@ -1,0 +1,131 @@
+"""One conversation as Rasa's tracker sees it: events in order, and the state they leave (slots, active form…).
+
+Rasa builds ``DialogueStateTracker`` from a conversation's events and sends an action server its
+``current_state(EventVerbosity.ALL)``; rasa-sdk's ``Tracker.from_dict`` reads that back. This is the same state,
+kept by playing the events forward with Rasa's rules (``Event.apply_to`` in ``rasa/shared/core/events.py``), so
+a conversation rebuilt from its stored events is the tracker it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.rasa.events import APPLIED
+
+log = logging.getLogger(__name__)
+
+REQUESTED_SLOT = "requested_slot"
+
+
+def empty_message() -> dict[str, Any]:
+    """Rasa's ``latest_message`` before the customer has said anything."""
+    return {"intent": {}, "entities": [], "text": None, "message_id": None, "metadata": {}}
+
+
+@dataclass
+class Tracker:
+    """A conversation's Rasa events and the state they leave; ``initial_slots`` come from the domain."""
+
+    sender_id: str
+    initial_slots: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    slots: dict[str, Any] = field(init=False)
+    latest_message: dict[str, Any] = field(init=False, default_factory=empty_message)
+    latest_input_channel: str | None = field(init=False, default=None)
+    latest_action: dict[str, Any] | None = field(init=False, default=None)
+    followup_action: str | None = field(init=False, default=None)
+    paused: bool = field(init=False, default=False)
+    active_loop: dict[str, Any] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.slots = dict(self.initial_slots)
+        stored, self.events = self.events, []
+        for event in stored:
+            self.apply(event)
+
+    @property
+    def active_loop_name(self) -> str | None:
+        name = self.active_loop.get("name")
+        return name if isinstance(name, str) else None
+
+    @property
+    def latest_action_name(self) -> str | None:
+        return self.latest_action.get("action_name") if self.latest_action else None
+
+    def apply(self, event: dict[str, Any]) -> bool:
+        """Add one event and update the state as Rasa does; False (and nothing changes) for an unknown type."""
+        kind = event.get("event")
+        if kind != "user" and kind not in APPLIED:
+            log.warning("skipping an event Helpline does not know: %r", kind)
+            return False
+        self.events.append(event)
+        if kind == "user":
+            self.latest_message = copy.deepcopy(event.get("parse_data") or empty_message())
+            self.latest_message.setdefault("text", event.get("text"))
+            self.latest_message.setdefault("message_id", event.get("message_id"))
+            self.latest_input_channel = event.get("input_channel")
+        elif kind == "slot":
+            self._set_slot(event.get("name"), event.get("value"))
+        elif kind == "action":
+            self.latest_action = {"action_name": event.get("name")}
+            self.followup_action = None
+            if self.active_loop_name is not None and event.get("name") == self.active_loop_name:
+                self.active_loop["rejected"] = False  # the form ran again: a new chance to validate
+        elif kind == "active_loop":
+            self._change_loop(event.get("name"))
+        elif kind == "action_execution_rejected":
+            if self.active_loop_name is not None and event.get("name") == self.active_loop_name:
+                self.active_loop["rejected"] = True
+        elif kind == "loop_interrupted":
+            if self.active_loop:
+                self.active_loop["is_interrupted"] = bool(event.get("is_interrupted"))
+        elif kind == "followup":
+            self.followup_action = event.get("name")
+        elif kind in ("pause", "resume"):
+            self.paused = kind == "pause"
+        elif kind == "reset_slots":
+            self.slots = dict(self.initial_slots)
+        elif kind in ("restart", "session_started"):
+            self._reset()
+        return True  # bot and user_featurization change no state Rasa sends
+
+    def current_state(self) -> dict[str, Any]:
+        """What Rasa sends an action server as ``tracker``: ``current_state(EventVerbosity.ALL)``."""
+        return {
+            "sender_id": self.sender_id,
+            "slots": dict(self.slots),
+            "latest_message": copy.deepcopy(self.latest_message),
+            "latest_event_time": self.events[-1].get("timestamp") if self.events else None,
+            "followup_action": self.followup_action,
+            "paused": self.paused,
+            "events": copy.deepcopy(self.events),
+            "latest_input_channel": self.latest_input_channel,
+            "active_loop": copy.deepcopy(self.active_loop),
+            "latest_action": dict(self.latest_action) if self.latest_action else None,
+            "latest_action_name": self.latest_action_name,
+        }
+
+    def _set_slot(self, name: Any, value: Any) -> None:
+        if name in self.slots:
+            self.slots[name] = value
+        else:  # Rasa keeps the event and logs the unknown slot
+            log.warning("an action set slot %r, which the domain does not declare", name)
+
+    def _change_loop(self, name: Any) -> None:
+        if isinstance(name, str) and name:
+            self.active_loop = {"name": name, "is_interrupted": False, "rejected": False,
+                                "trigger_message": copy.deepcopy(self.latest_message)}
+        else:
+            self.active_loop = {}
+
+    def _reset(self) -> None:
+        """A restart or a new session: Rasa's ``DialogueStateTracker._reset`` (the events stay)."""
+        self.slots = dict(self.initial_slots)
+        self.latest_message = empty_message()
+        self.latest_action = None
+        self.followup_action = None
+        self.paused = False
+        self.active_loop = {}
