@@ -217,3 +217,19 @@ class FaqGapLink(Base):
     faq_id: Mapped[str] = mapped_column(String(128), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RasaEvent(Base):
+    """One Rasa event of a conversation's tracker (user, slot, action, bot, active_loop…), in order.
+
+    Custom actions read and write a conversation as Rasa's events; stored here, a conversation's slots and
+    active form survive a reconnect and a restart, and any replica rebuilds the same tracker from them.
+    """
+
+    __tablename__ = "rasa_events"
+    __table_args__ = (Index("ix_rasa_events_conversation_id_id", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

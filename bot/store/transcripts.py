@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store import writes
-from bot.store.models import Agent, Conversation, Feedback, Message
+from bot.store.models import Agent, Conversation, Feedback, Message, RasaEvent
 from bot.store.spool import WriteSpool
 from bot.store.tokens import hash_token, new_token, token_matches
 from bot.store.writes import UnknownReply
@@ -154,6 +154,18 @@ class TranscriptStore:
         return self.write(
             lambda session: writes.add_turn(session, conversation_id, text, client_id, reply, then_state, reopen)
         )
+
+    def rasa_events(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The conversation's Rasa events, oldest first (its tracker is these played forward)."""
+        with self.session() as session:
+            return list(session.scalars(
+                select(RasaEvent.event).where(RasaEvent.conversation_id == conversation_id).order_by(RasaEvent.id)
+            ))
+
+    def add_rasa_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        """Append Rasa events to the conversation's tracker, all of them or (when the write fails) none."""
+        if events:
+            self.write(lambda session: writes.add_rasa_events(session, conversation_id, events))
 
     def record_feedback(self, conversation_id: str, reply_id: str, rating: str) -> None:
         """Store (or change) the customer's rating of one bot reply of this conversation."""

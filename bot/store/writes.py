@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.models import Conversation, Feedback, Message, utcnow
+from bot.store.models import Conversation, Feedback, Message, RasaEvent, utcnow
 
 if TYPE_CHECKING:
     from bot.store.transcripts import BotReplyRecord
@@ -137,3 +137,9 @@ def rate_reply(session: Session, conversation_id: str, reply_id: str, rating: st
         existing.rating, existing.created_at = rating, utcnow()
     if rating == "down":
         session.execute(update(Conversation).where(Conversation.id == conversation_id).values(negative_feedback=True))
+
+
+def add_rasa_events(session: Session, conversation_id: str, events: list[dict[str, Any]]) -> None:
+    """Append a turn's Rasa events (the customer's message, the action, what it set) in their order."""
+    session.add_all(RasaEvent(conversation_id=conversation_id, event=event) for event in events)
+    session.flush()

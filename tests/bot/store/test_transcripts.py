@@ -75,3 +75,19 @@ def test_history_is_capped_to_the_newest(store: TranscriptStore) -> None:
     for i in range(6):
         store.log_customer(conversation, f"message {i}")
     assert [m["text"] for m in store.history(conversation, limit=3)] == ["message 3", "message 4", "message 5"]
+
+
+def test_rasa_events_are_kept_in_order_per_conversation_and_survive_a_new_store(store: TranscriptStore) -> None:
+    conversation, _ = store.open_conversation()
+    other, _ = store.open_conversation()
+    store.add_rasa_events(conversation, [
+        {"event": "user", "timestamp": 1.0, "text": "where is order 4471?", "parse_data": {}},
+        {"event": "slot", "timestamp": 1.1, "name": "order_id", "value": "4471"},
+    ])
+    store.add_rasa_events(other, [{"event": "slot", "timestamp": 2.0, "name": "order_id", "value": "5120"}])
+    store.add_rasa_events(conversation, [{"event": "action", "timestamp": 1.2, "name": "action_order_status"}])
+    reopened = TranscriptStore(store.engine)  # what a reconnect (or another replica) reads
+    assert [(e["event"], e.get("value") or e.get("name")) for e in reopened.rasa_events(conversation)] == [
+        ("user", None), ("slot", "4471"), ("action", "action_order_status"),
+    ]
+    assert [e["value"] for e in reopened.rasa_events(other)] == ["5120"]
