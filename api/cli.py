@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from api.commands import agents, dataset, faq, models, retrain, setup, training, transcripts
+from api.commands import agents, dataset, faq, import_rasa, models, retrain, setup, training, transcripts
 from bot.settings import Settings
 
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
 
-    for module in (setup, training, faq, transcripts, agents, dataset, retrain, models):
+    for module in (setup, training, faq, transcripts, agents, dataset, retrain, models, import_rasa):
         module.register(sub)
     return parser
 
