@@ -14,10 +14,11 @@ from __future__ import annotations
 import importlib.metadata
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
+from bot.rasa.endpoints import ActionEndpoint
 from bot.rasa.tracker import Tracker
 
 
@@ -30,25 +31,6 @@ def _protocol_version() -> str:
 
 
 RASA_VERSION = _protocol_version()
-
-
-class EndpointLike(Protocol):
-    """What the client needs of an action endpoint (``bot.rasa.endpoints.ActionEndpoint``)."""
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def headers(self) -> dict[str, str]: ...
-
-    @property
-    def basic_auth(self) -> tuple[str, str] | None: ...
-
-    @property
-    def token(self) -> str | None: ...
-
-    @property
-    def timeout_s(self) -> float: ...
 
 
 class ActionCallFailed(RuntimeError):
@@ -83,7 +65,7 @@ class ActionResult:
 class ActionServer:
     """One action endpoint; ``domain`` is the domain in Rasa's ``as_dict`` shape, sent with every call."""
 
-    def __init__(self, endpoint: EndpointLike, domain: dict[str, Any],
+    def __init__(self, endpoint: ActionEndpoint, domain: dict[str, Any],
                  client: httpx.AsyncClient | None = None) -> None:
         self.endpoint, self.domain = endpoint, domain
         self._client = client or httpx.AsyncClient()

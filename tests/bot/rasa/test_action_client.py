@@ -6,7 +6,6 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,6 +15,7 @@ import yaml
 
 from bot.rasa import events
 from bot.rasa.action_client import ActionNotFound, ActionRejected, ActionServer, ActionServerFailed
+from bot.rasa.endpoints import ActionEndpoint as Endpoint
 from bot.rasa.responses import bot_messages
 from bot.rasa.tracker import REQUESTED_SLOT, Tracker
 from tests.servers import ActionServerProcess, free_port, start_action_server, stop_action_server
@@ -23,15 +23,6 @@ from tests.servers import ActionServerProcess, free_port, start_action_server, s
 ROOT = Path(__file__).resolve().parents[3]
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "demo" / "domain.yml").read_text())
 SLOTS = {name: None for name in DOMAIN["slots"]} | {REQUESTED_SLOT: None}
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    basic_auth: tuple[str, str] | None = None
-    token: str | None = None
-    timeout_s: float = 10.0
 
 
 @pytest.fixture(scope="module")

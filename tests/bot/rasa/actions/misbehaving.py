@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
 
@@ -34,3 +35,34 @@ class ActionSlow(Action):
         await asyncio.sleep(5)
         dispatcher.utter_message(text="finally")
         return []
+
+
+class ActionThenStatus(Action):
+    """Hands over to the order-status action, as a ``FollowupAction``."""
+
+    def name(self) -> str:
+        return "action_then_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
+        dispatcher.utter_message(text="Let me look that up.")
+        return [FollowupAction("action_order_status")]
+
+
+class ActionForever(Action):
+    """Asks for itself again: only the chain's bound stops it."""
+
+    def name(self) -> str:
+        return "action_forever"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
+        return [FollowupAction("action_forever")]
+
+
+class ActionStrangeEvent(Action):
+    """Sends back an event type Helpline does not know, beside one it does."""
+
+    def name(self) -> str:
+        return "action_strange_event"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
+        return [{"event": "teleported", "timestamp": None}, SlotSet("order_id", "3302")]
