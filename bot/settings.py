@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         None, description="Redis URL; when set, live events cross server replicas through Redis pub/sub."
     )
     session_hours: float = Field(12, gt=0, description="How long an agent's login lasts.")
+    action_endpoint_url: str | None = Field(
+        None, description="The Rasa action server's webhook URL, over the company's endpoints.yml.",
+    )
+    action_timeout_s: float | None = Field(
+        None, gt=0, description="Longest wait for a custom action, in s; default endpoints.yml's, else 10.",
+    )
     cookie_secure: bool = Field(False, description="Mark the console's session cookie Secure (serve over HTTPS).")
     low_confidence: float = Field(
         0.5, ge=0, le=1, description="Bot answers under this confidence are flagged for review in the console."
@@ -133,6 +139,16 @@ class Settings(BaseSettings):
         """``inference_threads``, else the cores this process may run on: all the threads the models compute
         on, shared between the calls that run at once (``bot.inference.backends.thread_split``)."""
         return self.inference_threads or len(os.sched_getaffinity(0))
+
+    @property
+    def rasa_dir(self) -> Path:
+        """The company's Rasa project files (domain, rules, endpoints, entities), copied by setup."""
+        return self.data_dir / "rasa"
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        """The process environment, for the ``${VARIABLES}`` of a company's endpoints.yml."""
+        return dict(os.environ)
 
     @property
     def models_dir(self) -> Path:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.rasa.assistant import FILES as RASA_FILES
 from bot.services.faq import sentence_encoder
 from bot.services.training import TrainedModel, evaluate_model, train_model
 from bot.settings import Settings
@@ -74,10 +75,18 @@ def set_up_company(
 
 
 def copy_company_files(settings: Settings, company: Path) -> None:
-    """The company's replies into the data dir and its seed training data into the seed dir (when present)."""
+    """The company's replies into the data dir, its Rasa files (domain, rules, endpoints, entities) into the
+    Rasa dir and its seed training data into the seed dir (those present)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if (company / "company.json").exists():
         shutil.copyfile(company / "company.json", settings.data_dir / "company.json")
+    settings.rasa_dir.mkdir(parents=True, exist_ok=True)
+    for name in RASA_FILES:  # a company set up again without one must not keep the old company's
+        target = settings.rasa_dir / name
+        if (company / name).exists():
+            shutil.copyfile(company / name, target)
+        else:
+            target.unlink(missing_ok=True)
     settings.seed_dir.mkdir(parents=True, exist_ok=True)
     for name in SEED_FILES:
         if (company / name).exists():

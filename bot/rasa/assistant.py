@@ -1,0 +1,84 @@
+"""A company's Rasa side, loaded from its data dir: domain, rules, entity extractor, slot filler, action endpoint.
+
+``helpline setup`` copies a company's ``domain.yml``, ``rules.yml``, ``endpoints.yml`` and ``entities.json``
+into ``<data dir>/rasa/``; a company without a domain has no Rasa side (``load`` gives None) and its bot
+answers from the FAQ, small talk and handoff alone. What a customer's message adds to the tracker before
+any action runs (the ``user`` event, then the slots its mappings fill, as Rasa's ``action_extract_slots``
+does) is ``heard``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.rasa import events
+from bot.rasa.domain import Domain
+from bot.rasa.endpoints import ActionEndpoint, load_action_endpoint
+from bot.rasa.entities import EntityExtractor
+from bot.rasa.rules import Rules
+from bot.rasa.slots import Message, SlotFiller
+from bot.rasa.tracker import Tracker
+
+FILES = ("domain.yml", "rules.yml", "endpoints.yml", "entities.json")  # what setup copies, in <data dir>/rasa
+
+
+@dataclass(frozen=True)
+class RasaAssistant:
+    """Everything a turn needs of the company's Rasa project."""
+
+    domain: Domain
+    rules: Rules
+    extractor: EntityExtractor
+    slots: SlotFiller
+    endpoint: ActionEndpoint | None  # None: no action server configured (rules naming actions are refused)
+
+    @classmethod
+    def load(cls, folder: Path, env: Mapping[str, str], url: str | None = None,
+             timeout_s: float | None = None) -> RasaAssistant | None:
+        """The project in ``folder`` (None without a ``domain.yml``); ``url`` and ``timeout_s`` override the
+        endpoint's (``HELPLINE_ACTION_ENDPOINT_URL``, ``HELPLINE_ACTION_TIMEOUT_S``)."""
+        if not (folder / "domain.yml").is_file():
+            return None
+        domain = Domain.load(folder / "domain.yml", folder)
+        rules = Rules.load(folder / "rules.yml", domain, folder) if (folder / "rules.yml").is_file() else Rules()
+        entities = folder / "entities.json"
+        extractor = EntityExtractor.from_file(entities) if entities.is_file() else EntityExtractor()
+        endpoint = load_action_endpoint(folder / "endpoints.yml", env) if (folder / "endpoints.yml").is_file() \
+            else None
+        if url is not None:
+            endpoint = dataclasses.replace(endpoint, url=url) if endpoint else ActionEndpoint(url)
+        if timeout_s is not None and endpoint is not None:
+            endpoint = dataclasses.replace(endpoint, timeout_s=timeout_s)
+        filler = SlotFiller(domain.data.get("slots") or {}, domain.data.get("forms") or {},
+                            entities=domain.entities, intents=domain.intents)
+        return cls(domain, rules, extractor, filler, endpoint)
+
+    def tracker(self, conversation_id: str, stored: list[dict[str, Any]]) -> Tracker:
+        """The conversation's tracker, from its stored events."""
+        return Tracker(conversation_id, self.domain.initial_slots(), stored)
+
+    def heard(self, tracker: Tracker, text: str, message_id: str | None, intent: str, confidence: float,
+              ranking: list[tuple[str, float]]) -> list[dict[str, Any]]:
+        """Add a customer message to ``tracker``: its ``user`` event (intent, entities), then the slots it fills.
+        Returns the events added, to be stored with the turn."""
+        parse_data = {
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": self.extractor.extract(text),
+            "text": text,
+            "message_id": message_id,
+            "metadata": {},
+            "intent_ranking": [{"name": name, "confidence": p} for name, p in ranking],
+        }
+        added = [events.user(text, parse_data, message_id)]
+        tracker.apply(added[0])
+        requested = tracker.slots.get("requested_slot")
+        filled = self.slots.extract(tracker.slots, Message.from_parse_data(parse_data), tracker.active_loop_name,
+                                    requested if isinstance(requested, str) else None,
+                                    loop_rejected=bool(tracker.active_loop.get("rejected")), emit_unchanged=True)
+        for event in filled:
+            tracker.apply(event)
+        return [*added, *filled]
