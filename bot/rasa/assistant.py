@@ -10,18 +10,22 @@ does) is ``heard``.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.rasa import events
+from bot.rasa.action_client import ActionCallFailed, ActionServer
 from bot.rasa.domain import Domain
 from bot.rasa.endpoints import ActionEndpoint, load_action_endpoint
 from bot.rasa.entities import EntityExtractor
 from bot.rasa.rules import Rules
 from bot.rasa.slots import Message, SlotFiller
 from bot.rasa.tracker import Tracker
+
+log = logging.getLogger(__name__)
 
 FILES = ("domain.yml", "rules.yml", "endpoints.yml", "entities.json")  # what setup copies, in <data dir>/rasa
 
@@ -82,3 +86,32 @@ class RasaAssistant:
         for event in filled:
             tracker.apply(event)
         return [*added, *filled]
+
+    def action_server(self) -> ActionServer | None:
+        """A client for the company's action server (None when none is configured); close it after use."""
+        return None if self.endpoint is None else ActionServer(self.endpoint, self.domain.as_dict())
+
+    async def missing_actions(self) -> list[str]:
+        """The domain's custom actions the action server does not offer (its ``GET /actions``)."""
+        server = self.action_server()
+        wanted = self.domain.actions
+        if server is None:
+            return list(wanted)
+        try:
+            offered = set(await server.list_actions())
+        finally:
+            await server.aclose()
+        return [name for name in wanted if name not in offered]
+
+    async def report_missing_actions(self) -> None:
+        """Warn, as a server starts, about every action a customer could ask for that would fail."""
+        try:
+            missing = await self.missing_actions()
+        except ActionCallFailed as exc:
+            log.warning("cannot list the action server's actions: %s", exc)
+            return
+        if missing:
+            where = self.endpoint.url if self.endpoint else "no action endpoint is configured"
+            log.warning("the domain names actions the action server (%s) does not offer: %s", where,
+                        ", ".join(missing))
+

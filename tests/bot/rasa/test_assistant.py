@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from bot.rasa.assistant import RasaAssistant
 from bot.rasa.files import RasaFileError
 from bot.services.setup import copy_company_files
 from bot.settings import Settings
+from tests.servers import ActionServerProcess, free_port, start_action_server, stop_action_server
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES = """version: "3.1"
@@ -83,3 +87,37 @@ def test_a_message_adds_its_user_event_and_the_slots_it_fills(tmp_path: Path) ->
     assert tracker.slots["order_id"] == "4471" and tracker.latest_message["text"] == "where is my order #4471?"
     rebuilt = assistant.tracker("c1", added)  # what the next turn reads back from the database
     assert rebuilt.current_state() == tracker.current_state()
+
+
+@pytest.fixture(scope="module")
+def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServerProcess]:
+    server = start_action_server("tests.bot.rasa.actions", tmp_path_factory.mktemp("actions") / "actions.log")
+    yield server
+    stop_action_server(server)
+
+
+def test_the_actions_the_server_lacks_are_named_at_start(tmp_path: Path, action_server: ActionServerProcess,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(data_dir=tmp_path / "var")
+    folder = company(tmp_path)
+    domain = (folder / "domain.yml").read_text().replace("  - action_order_status\n",
+                                                        "  - action_order_status\n  - action_book_table\n")
+    (folder / "domain.yml").write_text(domain)
+    copy_company_files(settings, folder)
+    assistant = RasaAssistant.load(settings.rasa_dir, {"ACTIONS_URL": action_server.url})
+    assert assistant is not None
+    assert asyncio.run(assistant.missing_actions()) == ["action_book_table"]
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(assistant.report_missing_actions())
+    assert "does not offer: action_book_table" in caplog.text
+
+
+def test_an_unreachable_action_server_is_a_warning_not_a_crash(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(data_dir=tmp_path / "var")
+    copy_company_files(settings, company(tmp_path))
+    assistant = RasaAssistant.load(settings.rasa_dir, {"ACTIONS_URL": f"http://127.0.0.1:{free_port()}/webhook"})
+    assert assistant is not None
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(assistant.report_missing_actions())
+    assert "cannot list the action server's actions" in caplog.text
