@@ -56,18 +56,25 @@ def start_server(data_dir: Path, database_url: str, log: Path, **env: str) -> Li
         )
     server = LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", data_dir, database_url,
                         process, log)
-    deadline = time.monotonic() + 180
+    if not healthy(process, f"{server.url}/health", log, "server", 180):
+        stop_server(server)
+        raise RuntimeError(f"server not healthy after 180 s:\n{log.read_text()}")
+    return server
+
+
+def healthy(process: subprocess.Popen[bytes], url: str, log: Path, what: str, seconds: float) -> bool:
+    """Poll ``url`` until it answers 200 (True) or ``seconds`` pass (False); a process that exits is an error."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
-                return server
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
         except httpx.TransportError:
             pass
-        time.sleep(0.3)
-    stop_server(server)
-    raise RuntimeError(f"server not healthy after 180 s:\n{log.read_text()}")
+        time.sleep(0.2)
+    return False
 
 
 def stop_server(server: LiveServer) -> None:
@@ -109,18 +116,10 @@ def start_action_server(package: str, log: Path) -> ActionServerProcess:
             cwd=ROOT, env=environ, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
         )
     server = ActionServerProcess(f"http://127.0.0.1:{port}/webhook", process, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"action server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    stop_action_server(server)
-    raise RuntimeError(f"action server not healthy after 60 s:\n{log.read_text()}")
+    if not healthy(process, f"http://127.0.0.1:{port}/health", log, "action server", 60):
+        stop_action_server(server)
+        raise RuntimeError(f"action server not healthy after 60 s:\n{log.read_text()}")
+    return server
 
 
 def stop_action_server(server: ActionServerProcess) -> None:
