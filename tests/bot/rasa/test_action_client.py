@@ -5,31 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-import yaml
 
 from bot.rasa import events
 from bot.rasa.action_client import ActionNotFound, ActionRejected, ActionServer, ActionServerFailed
 from bot.rasa.endpoints import ActionEndpoint as Endpoint
 from bot.rasa.responses import bot_messages
 from bot.rasa.tracker import REQUESTED_SLOT, Tracker
-from tests.servers import ActionServerProcess, free_port, start_action_server, stop_action_server
-
-ROOT = Path(__file__).resolve().parents[3]
-DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "demo" / "domain.yml").read_text())
-SLOTS = {name: None for name in DOMAIN["slots"]} | {REQUESTED_SLOT: None}
-
-
-@pytest.fixture(scope="module")
-def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServerProcess]:
-    server = start_action_server("tests.bot.rasa.actions", tmp_path_factory.mktemp("actions") / "actions.log")
-    yield server
-    stop_action_server(server)
+from tests.bot.rasa.demo_domain import DOMAIN, SLOTS
+from tests.servers import ActionServerProcess, free_port
 
 
 def customer_says(tracker: Tracker, text: str, intent: str, entities: list[dict[str, Any]] | None = None) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from bot.rasa.assistant import RasaAssistant
 from bot.rasa.files import RasaFileError
 from bot.services.setup import copy_company_files
 from bot.settings import Settings
-from tests.servers import ActionServerProcess, free_port, start_action_server, stop_action_server
+from tests.servers import ActionServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES = """version: "3.1"
@@ -87,13 +86,6 @@ def test_a_message_adds_its_user_event_and_the_slots_it_fills(tmp_path: Path) ->
     assert tracker.slots["order_id"] == "4471" and tracker.latest_message["text"] == "where is my order #4471?"
     rebuilt = assistant.tracker("c1", added)  # what the next turn reads back from the database
     assert rebuilt.current_state() == tracker.current_state()
-
-
-@pytest.fixture(scope="module")
-def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServerProcess]:
-    server = start_action_server("tests.bot.rasa.actions", tmp_path_factory.mktemp("actions") / "actions.log")
-    yield server
-    stop_action_server(server)
 
 
 def test_the_actions_the_server_lacks_are_named_at_start(tmp_path: Path, action_server: ActionServerProcess,

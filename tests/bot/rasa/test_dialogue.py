@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
-import yaml
 
 from bot.rasa import events
 from bot.rasa.action_client import ActionRejected, ActionServer, ActionServerFailed
 from bot.rasa.dialogue import ActionRunner, ActionTurn
 from bot.rasa.endpoints import ActionEndpoint
-from bot.rasa.tracker import REQUESTED_SLOT, Tracker
-from tests.servers import ActionServerProcess, start_action_server, stop_action_server
-
-ROOT = Path(__file__).resolve().parents[3]
-DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "demo" / "domain.yml").read_text())
-SLOTS = {name: None for name in DOMAIN["slots"]} | {REQUESTED_SLOT: None}
-
-
-@pytest.fixture(scope="module")
-def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServerProcess]:
-    server = start_action_server("tests.bot.rasa.actions", tmp_path_factory.mktemp("actions") / "actions.log")
-    yield server
-    stop_action_server(server)
+from bot.rasa.tracker import Tracker
+from tests.bot.rasa.demo_domain import DOMAIN, SLOTS
+from tests.servers import ActionServerProcess
 
 
 def asked(text: str, intent: str, order: str | None = None) -> Tracker:
