@@ -17,6 +17,19 @@ def _order_id(tracker: Tracker) -> str | None:
     return orders.normalise(next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot("order_id"))
 
 
+def _the_order(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[dict[str, Any] | None, list[EventType]]:
+    """The order the customer means, or None and the events to return: asked which one, or told it is unknown."""
+    order_id = _order_id(tracker)
+    if order_id is None:
+        dispatcher.utter_message(response="utter_ask_order_id")
+        return None, []
+    order = orders.find(order_id)
+    if order is None:
+        dispatcher.utter_message(response="utter_unknown_order", order_id=order_id)
+        return None, [SlotSet("order_id", None)]
+    return order, []
+
+
 def describe(order: dict[str, Any]) -> str:
     items = ", ".join(order["items"])
     if order["status"] == "shipped":
@@ -34,16 +47,11 @@ class ActionOrderStatus(Action):
         return "action_order_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        order_id = _order_id(tracker)
-        if order_id is None:
-            dispatcher.utter_message(response="utter_ask_order_id")
-            return []
-        order = orders.find(order_id)
+        order, unfound = _the_order(dispatcher, tracker)
         if order is None:
-            dispatcher.utter_message(response="utter_unknown_order", order_id=order_id)
-            return [SlotSet("order_id", None)]
+            return unfound
         dispatcher.utter_message(text=describe(order))
-        return [SlotSet("order_id", order_id)]
+        return [SlotSet("order_id", order["id"])]
 
 
 class ActionCancelOrder(Action):
@@ -51,14 +59,9 @@ class ActionCancelOrder(Action):
         return "action_cancel_order"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        order_id = _order_id(tracker)
-        if order_id is None:
-            dispatcher.utter_message(response="utter_ask_order_id")
-            return []
-        order = orders.find(order_id)
+        order, unfound = _the_order(dispatcher, tracker)
         if order is None:
-            dispatcher.utter_message(response="utter_unknown_order", order_id=order_id)
-            return [SlotSet("order_id", None)]
+            return unfound
         if order["status"] == "processing":
             orders.cancel(order["id"])
             dispatcher.utter_message(text=f"Done: order {order['id']} is cancelled and your refund is on its way.")
