@@ -57,8 +57,8 @@ def bot_messages(sent: list[dict[str, Any]], domain_responses: dict[str, list[di
     messages = []
     for response in sent:
         extra = dict(response)
-        name = extra.pop("response", None) or extra.pop("template", None)
-        extra.pop("template", None)
+        named, template = extra.pop("response", None), extra.pop("template", None)  # rasa-sdk sends both
+        name = named or template
         draft: dict[str, Any] = {}
         if name:
             rendered = render(name, domain_responses, slots, extra, channel)
