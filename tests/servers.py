@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from bot.services import action_server
+from bot.services.action_server import ActionServerProcess
 from bot.store.db import make_engine, migrate
 from bot.store.transcripts import TranscriptStore
 from bot.workspace.accounts import Accounts
@@ -97,38 +98,11 @@ def add_agents(database_url: str, password: str, *names: str) -> None:
         engine.dispose()
 
 
-@dataclass
-class ActionServerProcess:
-    """A real rasa-sdk action server (``python -m rasa_sdk``) in its own process group on 127.0.0.1."""
-
-    url: str  # the webhook, as an endpoints.yml names it
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
 def start_action_server(package: str, log: Path) -> ActionServerProcess:
     """Start rasa-sdk on a free port with ``package``'s actions; returns once ``/health`` answers."""
-    port = free_port()
-    environ = {**os.environ, "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}  # rasa-sdk has no host flag
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", package, "--port", str(port)],
-            cwd=ROOT, env=environ, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    server = ActionServerProcess(f"http://127.0.0.1:{port}/webhook", process, log)
-    if not healthy(process, f"http://127.0.0.1:{port}/health", log, "action server", 60):
-        stop_action_server(server)
-        raise RuntimeError(f"action server not healthy after 60 s:\n{log.read_text()}")
-    return server
+    return action_server.start_action_server(package, log, {**os.environ}, port=free_port(), cwd=ROOT)
 
 
 def stop_action_server(server: ActionServerProcess) -> None:
     """Stop the whole process group: SIGTERM to rasa-sdk's main process alone leaves its workers running."""
-    try:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        server.process.wait(timeout=15)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait(timeout=15)
+    server.stop()
