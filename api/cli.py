@@ -9,18 +9,46 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from types import FrameType
 
 # The entry point: set before anything imports transformers (nothing downloads at run time).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from api.commands import agents, dataset, faq, import_rasa, models, retrain, setup, training, transcripts
+from api.commands import agents, dataset, faq, import_rasa, models, note, retrain, setup, training, transcripts
 from bot.settings import Settings
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.actions:
+        serve(args, settings)
+        return 0
+    from bot.services.action_server import ActionServerFailed, start_action_server
+
+    # uvicorn stops gracefully on SIGTERM, then raises it again under the handler it found: the default one would
+    # end this process before the action server (a process group of its own) is stopped below.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        log = settings.data_dir / "logs" / "action-server.log"
+        try:
+            actions = start_action_server(args.actions, log, os.environ, port=args.actions_port)
+        except ActionServerFailed as exc:
+            print(f"helpline: error: {exc}", file=sys.stderr)
+            return 2
+        try:
+            note(f"action server: {args.actions} on {actions.url} (log: {log})")
+            serve(args, settings.model_copy(update={"action_endpoint_url": actions.url}))
+        finally:
+            actions.stop()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from api.app import create_app
@@ -29,7 +57,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # server's CPU (benchmarks/RESULTS.md, the end-to-end profile) plus a zlib context kept per connection.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
                 ws_per_message_deflate=False)
-    return 0
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--actions", metavar="PACKAGE", default=None,
+                       help="also run a rasa-sdk action server with this actions package (e.g. demo.actions), "
+                            "importable from the current directory, and stop it with the server")
+    serve.add_argument("--actions-port", type=int, default=5055, metavar="PORT",
+                       help="the action server's port on 127.0.0.1 (default 5055)")
     serve.set_defaults(func=cmd_serve)
 
     for module in (setup, training, faq, transcripts, agents, dataset, retrain, models, import_rasa):

@@ -11,7 +11,7 @@ from bot.conversations.events import EventBus, make_bus
 from bot.conversations.handoff import HandoffService
 from bot.inference.models import load_models, start_worker
 from bot.learning.reloader import Reloader
-from bot.rasa.assistant import RasaAssistant
+from bot.rasa.assistant import load_assistant
 from bot.services.database import open_store
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
@@ -33,12 +33,6 @@ def build_engine(settings: Settings, store: TranscriptStore | None = None,
     )
 
 
-def load_assistant(settings: Settings) -> RasaAssistant | None:
-    """The company's Rasa side from the data dir, with the action endpoint's settings over endpoints.yml."""
-    return RasaAssistant.load(settings.rasa_dir, settings.environment(), settings.action_endpoint_url,
-                              settings.action_timeout_s)
-
-
 class Runtime:
     """The server's bot, loaded in the background so the socket and health check answer at once."""
 
@@ -48,7 +42,6 @@ class Runtime:
         self.engine: DialogueEngine | None = None
         self.handoff: HandoffService | None = None
         self.worker: BatchWorker | None = None  # runs every model call, micro-batched across conversations
-        self.assistant: RasaAssistant | None = None  # the company's Rasa side, when it has a domain
         self.reloader: Reloader | None = None  # swaps in promoted models and changed FAQs, once the bot is loaded
         self.bus: EventBus = make_bus(settings.redis_url)
         self.error: str | None = None
@@ -73,9 +66,9 @@ class Runtime:
             self.handoff = HandoffService(self.store, self.bus, self.faq_question)
             self.worker = start_worker(self.settings)
             self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store, self.worker)
-            self.assistant = await anyio.to_thread.run_sync(load_assistant, self.settings)
-            if self.assistant is not None:
-                self._checks.append(asyncio.create_task(self.assistant.report_missing_actions()))
+            assistant = self.engine.assistant = await anyio.to_thread.run_sync(load_assistant, self.settings)
+            if assistant is not None:  # the company's Rasa side, when it has a domain
+                self._checks.append(asyncio.create_task(assistant.report_missing_actions()))
             log.info("bot ready: model %s", self.engine.models.classifier.version)
             self.reloader = Reloader(self.settings, self.store, self.bus, self.engine)
             self._watch = asyncio.create_task(self.reloader.run())

@@ -17,8 +17,9 @@ from bot.conversations.events import customer_channel
 from bot.conversations.handoff import HandoffService
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore, UnknownConversation, UnknownReply
-from bot.turn.engine import DialogueEngine, Turn
+from bot.turn.engine import DialogueEngine
 from bot.turn.memory import ConversationMemory
+from bot.turn.outcome import BotReply, Turn
 from bot.turn.streaming import chunks
 
 log = logging.getLogger(__name__)
@@ -149,25 +150,36 @@ async def _answer(
         log.exception("turn failed in conversation %s", conversation)
         await outbox.send(error_frame("internal", "the bot could not answer; please try again", frame.id))
         return
-    reply = turn.reply
-    if reply is None:  # a person handles this conversation: no bot reply
+    if turn.reply is None:  # a person handles this conversation (or the actions said nothing): no bot reply
         await outbox.send({"type": "message.received", "in_reply_to": frame.id, "message_id": turn.message_id})
         await handoff.announce(turn.logged)
         return
-    await outbox.send({
-        "type": "reply.start", "reply_id": reply.reply_id, "in_reply_to": frame.id,
+    for reply in turn.replies:  # a custom action may say several things: each streams as its own reply
+        await _stream(outbox, reply, frame.id, settings)
+    await handoff.announce(turn.logged)  # after the reply, so a handoff's state frame follows its text
+
+
+async def _stream(outbox: Outbox, reply: BotReply, in_reply_to: str | None, settings: Settings) -> None:
+    start: dict[str, Any] = {
+        "type": "reply.start", "reply_id": reply.reply_id, "in_reply_to": in_reply_to,
         "intent": reply.intent, "confidence": reply.confidence, "route": reply.route.value,
-    })
+    }
+    if reply.action:
+        start["action"] = reply.action
+    await outbox.send(start)
     delay = settings.stream_delay_ms / 1000
     for piece in chunks(reply.text, settings.stream_chunk_words):
         await outbox.send({"type": "reply.delta", "reply_id": reply.reply_id, "text": piece})
         if delay:
             await asyncio.sleep(delay)
-    await outbox.send({
+    end: dict[str, Any] = {
         "type": "reply.end", "reply_id": reply.reply_id, "text": reply.text, "faq_id": reply.faq_id,
         "score": reply.score, "suggestions": reply.suggestions,
-    })
-    await handoff.announce(turn.logged)  # after the reply, so a handoff's state frame follows its text
+    }
+    # a custom action's structured message: buttons (a title, and the payload a press sends), image, custom
+    end.update({key: value for key, value in (("buttons", reply.buttons), ("image", reply.image),
+                                              ("custom", reply.custom)) if value})
+    await outbox.send(end)
 
 
 async def _rate(outbox: Outbox, store: TranscriptStore, conversation: str, frame: FeedbackIn) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from bot.conversations.events import EventBus
 from bot.inference.models import load_classifier, on_worker
 from bot.learning import catalog
+from bot.rasa.assistant import load_assistant
 from bot.settings import Settings
 from bot.store.models import ModelVersion, utcnow
 from bot.store.transcripts import TranscriptStore
@@ -184,9 +185,18 @@ class Reloader:
         old = engine.models.classifier.version
         served = on_worker(classifier, engine.models.worker)
         engine.models = dataclasses.replace(engine.models, classifier=served)  # one assignment: the swap
+        await self._reload_assistant(engine)
         self._failed, self.model_error = dataclasses.replace(self._failed, model=None), None
         await anyio.to_thread.run_sync(record_load_error, store, version, None)
         log.info("now serving model %s (was %s)", version, old)
+
+    async def _reload_assistant(self, engine: DialogueEngine) -> None:
+        """The company's Rasa side (domain, rules, entities, endpoint) read again with a new model, whose intents
+        it routes; a broken one is refused and the former kept."""
+        try:
+            engine.assistant = await anyio.to_thread.run_sync(load_assistant, self.settings)
+        except Exception as exc:
+            log.error("kept the former Rasa domain and rules: %s: %s", type(exc).__name__, exc)
 
     async def _load_faq(self, engine: DialogueEngine, version: str) -> None:
         try:

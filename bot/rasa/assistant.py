@@ -24,6 +24,7 @@ from bot.rasa.entities import EntityExtractor
 from bot.rasa.rules import Rules
 from bot.rasa.slots import Message, SlotFiller
 from bot.rasa.tracker import Tracker
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,17 @@ class RasaAssistant:
         return Tracker(conversation_id, self.domain.initial_slots(), stored)
 
     def heard(self, tracker: Tracker, text: str, message_id: str | None, intent: str, confidence: float,
-              ranking: list[tuple[str, float]]) -> list[dict[str, Any]]:
+              ranking: list[tuple[str, float]], entities: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """Add a customer message to ``tracker``: its ``user`` event (intent, entities), then the slots it fills.
-        Returns the events added, to be stored with the turn."""
+        ``entities`` replaces the extractor's (a button's ``/intent{...}`` payload names them). Returns the
+        events added, to be stored with the turn; a new conversation's start comes first, as Rasa logs it."""
+        started = [] if tracker.events else [events.action("action_session_start"), events.session_started(),
+                                              events.action("action_listen")]
+        for event in started:
+            tracker.apply(event)
         parse_data = {
             "intent": {"name": intent, "confidence": confidence},
-            "entities": self.extractor.extract(text),
+            "entities": self.extractor.extract(text) if entities is None else entities,
             "text": text,
             "message_id": message_id,
             "metadata": {},
@@ -85,7 +91,7 @@ class RasaAssistant:
                                     loop_rejected=bool(tracker.active_loop.get("rejected")), emit_unchanged=True)
         for event in filled:
             tracker.apply(event)
-        return [*added, *filled]
+        return [*started, *added, *filled]
 
     def action_server(self) -> ActionServer | None:
         """A client for the company's action server (None when none is configured); close it after use."""
@@ -115,3 +121,9 @@ class RasaAssistant:
             log.warning("the domain names actions the action server (%s) does not offer: %s", where,
                         ", ".join(missing))
 
+
+
+def load_assistant(settings: Settings) -> RasaAssistant | None:
+    """The company's Rasa side from the data dir, with the action endpoint's settings over endpoints.yml."""
+    return RasaAssistant.load(settings.rasa_dir, settings.environment(), settings.action_endpoint_url,
+                              settings.action_timeout_s)

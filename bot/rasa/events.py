@@ -64,3 +64,13 @@ def session_started(timestamp: float | None = None) -> dict[str, Any]:
 def rejected(name: str, timestamp: float | None = None) -> dict[str, Any]:
     """The action server refused to run ``name`` here (its HTTP 400)."""
     return _event("action_execution_rejected", timestamp, name=name, policy=None, confidence=None)
+
+
+def restart(timestamp: float | None = None) -> dict[str, Any]:
+    """The conversation starts over: slots, form and latest message are reset (the events stay)."""
+    return _event("restart", timestamp)
+
+
+def loop_interrupted(is_interrupted: bool, timestamp: float | None = None) -> dict[str, Any]:
+    """The active form is set aside for another answer (True), then taken up again."""
+    return _event("loop_interrupted", timestamp, is_interrupted=is_interrupted)

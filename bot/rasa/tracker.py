@@ -73,7 +73,7 @@ class Tracker:
             self.latest_action = {"action_name": event.get("name")}
             self.followup_action = None
             if self.active_loop_name is not None and event.get("name") == self.active_loop_name:
-                self.active_loop["rejected"] = False  # the form ran again: a new chance to validate
+                self.active_loop.update(rejected=False, is_interrupted=False)  # the form ran again: validate anew
         elif kind == "active_loop":
             self._change_loop(event.get("name"))
         elif kind == "action_execution_rejected":

@@ -92,6 +92,10 @@ class Message(Base):
     model_version: Mapped[str | None] = mapped_column(String(64), default=None)
     latency_ms: Mapped[float | None] = mapped_column(Float, default=None)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)  # role "agent"
+    # a custom action's reply: the action that said it, and what Rasa sent beside the text (buttons, image,
+    # custom payload) and, on a turn's first reply, what the turn's actions did (the console shows it)
+    action: Mapped[str | None] = mapped_column(String(128), default=None)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class Feedback(Base):

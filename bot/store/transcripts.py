@@ -43,6 +43,8 @@ class BotReplyRecord:
     model_version: str | None = None
     latency_ms: float | None = None
     flagged: bool = False  # a fallback or a low-confidence answer, for the console's review filter
+    action: str | None = None  # the custom action that said it
+    data: dict[str, Any] | None = None  # buttons, image, custom payload; what the turn's actions did
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ class PastTurn:
     route: str | None
     faq_id: str | None
     created_at: datetime
+
+
+def shown_data(data: dict[str, Any] | None) -> dict[str, Any]:
+    """What the widget shows of a reply's structured data: its buttons, image and custom payload, if any."""
+    shown = (data or {}).get("message") or {}
+    return {key: shown[key] for key in ("buttons", "image", "custom", "attachment") if shown.get(key)}
 
 
 class TranscriptStore:
@@ -151,9 +159,17 @@ class TranscriptStore:
         """Store a customer message with the bot's reply in one transaction: (message id, reply id), the
         reply's None when the conversation was no longer the bot's (an agent took it over meanwhile).
         ``reopen``: first move a closed conversation back to the bot."""
-        return self.write(
-            lambda session: writes.add_turn(session, conversation_id, text, client_id, reply, then_state, reopen)
-        )
+        message_id, reply_ids = self.log_replies(conversation_id, text, client_id, reply, [reply], then_state,
+                                                 reopen)
+        return message_id, reply_ids[0] if reply_ids else None
+
+    def log_replies(self, conversation_id: str, text: str, client_id: str | None, decision: BotReplyRecord,
+                    replies: list[BotReplyRecord], then_state: str | None = None, reopen: bool = False,
+                    rasa_events: list[dict[str, Any]] | None = None) -> tuple[int, list[int]]:
+        """``log_turn`` for a turn answered by any number of messages (a custom action's), with the Rasa events
+        the turn adds: all in one transaction. The reply ids are empty when an agent took the chat over."""
+        return self.write(lambda session: writes.add_turn(
+            session, conversation_id, text, client_id, decision, replies, then_state, reopen, rasa_events or ()))
 
     def rasa_events(self, conversation_id: str) -> list[dict[str, Any]]:
         """The conversation's Rasa events, oldest first (its tracker is these played forward)."""
@@ -186,7 +202,7 @@ class TranscriptStore:
             {
                 "role": m.role, "text": m.text, "reply_id": m.reply_id,
                 "suggestions": m.suggestions or [], "rating": rating, "agent": agent,
-                "message_id": m.id, "created_at": m.created_at.isoformat(),
+                "message_id": m.id, "created_at": m.created_at.isoformat(), **shown_data(m.data),
             }
             for m, rating, agent in reversed(rows)
         ]

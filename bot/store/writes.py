@@ -6,6 +6,7 @@ decision, a state change), so committing it in any batch never leaves half of it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -57,40 +58,49 @@ def transition(session: Session, conversation_id: str, allowed: tuple[str, ...],
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def add_turn(session: Session, conversation_id: str, text: str, client_id: str | None, reply: BotReplyRecord,
-             then_state: str | None, reopen: bool) -> tuple[int, int | None]:
-    """A customer message and the bot's answer to it, as one write: (message id, reply id).
+def add_turn(session: Session, conversation_id: str, text: str, client_id: str | None, decision: BotReplyRecord,
+             replies: Sequence[BotReplyRecord], then_state: str | None, reopen: bool,
+             rasa_events: Sequence[dict[str, Any]] = ()) -> tuple[int, list[int]]:
+    """A customer message and the bot's answer to it, as one write: (message id, the replies' ids).
 
-    The reply is stored only if the conversation is still the bot's (or closed, with ``reopen``): when an agent
-    took it over meanwhile, the message is kept and the reply dropped (its id None). Three statements: the
-    conversation's row first (which also checks its state), then the two messages, the customer's already
-    carrying the decision. They are built once and run with new values: this runs for every message, and
-    building statements (or ORM objects) each time cost more than the database did.
+    ``decision`` is what the bot made of the message (its intent, route, score…), carried by the customer's
+    row; ``replies`` are the messages it answered with (usually one: ``decision`` itself; a custom action may
+    say several things, or nothing), and ``rasa_events`` what the turn adds to the conversation's tracker.
+    The replies are stored only if the conversation is still the bot's (or closed, with ``reopen``): when an
+    agent took it over meanwhile, the message is kept and the rest dropped (no reply ids). The statements are
+    built once and run with new values: this runs for every message, and building statements (or ORM
+    objects) each time cost more than the database did.
     """
     now = utcnow()
     moved = then_state is not None or reopen  # a handoff, or a closed conversation back with the bot
-    counted = session.execute(_turn_inbox(reply.flagged, moved, reopen), {
-        "conversation": conversation_id, "now": now,
-        "preview": reply.text[:PREVIEW_CHARS], "fallback": reply.route == "fallback", "state": then_state or "bot",
-        "handoff": then_state is not None,
+    counted = session.execute(_turn_inbox(decision.flagged, moved, reopen), {
+        "conversation": conversation_id, "now": now, "added": 1 + len(replies),
+        "preview": (replies[-1].text if replies else text)[:PREVIEW_CHARS], "fallback": decision.route == "fallback",
+        "state": then_state or "bot", "handoff": then_state is not None,
     })
     if getattr(counted, "rowcount", 1) != 1:
         customer = Message(conversation_id=conversation_id, role="customer", text=text, client_id=client_id)
-        return add_message(session, customer), None
-    row = {
-        "conversation_id": conversation_id, "created_at": now, "intent": reply.intent,
-        "confidence": reply.confidence, "ranking": reply.ranking, "route": reply.route, "faq_id": reply.faq_id,
-        "score": reply.score, "model_version": reply.model_version, "latency_ms": reply.latency_ms,
-    }
+        return add_message(session, customer), []
     message_id = session.execute(_INSERT_MESSAGE, {
-        **row, "role": "customer", "text": text, "client_id": client_id, "reply_id": None, "in_reply_to": None,
-        "suggestions": None,
+        **_decision(decision, conversation_id, now), "role": "customer", "text": text, "client_id": client_id,
+        "reply_id": None, "in_reply_to": None, "suggestions": None, "action": None, "data": None,
     }).scalar_one()
-    reply_message_id = session.execute(_INSERT_MESSAGE, {
-        **row, "role": "bot", "text": reply.text, "client_id": None, "reply_id": reply.reply_id,
-        "in_reply_to": message_id, "suggestions": reply.suggestions,
-    }).scalar_one()
-    return message_id, reply_message_id
+    reply_ids = [session.execute(_INSERT_MESSAGE, {
+        **_decision(reply, conversation_id, now), "role": "bot", "text": reply.text, "client_id": None,
+        "reply_id": reply.reply_id, "in_reply_to": message_id, "suggestions": reply.suggestions,
+        "action": reply.action, "data": reply.data,
+    }).scalar_one() for reply in replies]
+    if rasa_events:
+        add_rasa_events(session, conversation_id, list(rasa_events))
+    return message_id, reply_ids
+
+
+def _decision(record: BotReplyRecord, conversation_id: str, now: Any) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id, "created_at": now, "intent": record.intent,
+        "confidence": record.confidence, "ranking": record.ranking, "route": record.route, "faq_id": record.faq_id,
+        "score": record.score, "model_version": record.model_version, "latency_ms": record.latency_ms,
+    }
 
 
 _messages, _conversations = cast(Table, Message.__table__), cast(Table, Conversation.__table__)
@@ -99,13 +109,14 @@ _INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
 
 @cache
 def _turn_inbox(flagged: bool, moved: bool, reopen: bool) -> Any:
-    """The conversation update of one answered turn: two more messages, the reply as preview, the streak; only
-    while the bot holds it (or it is closed, with ``reopen``). The states are plain comparisons: an ``IN`` list
-    would be expanded into the SQL again at every execution, which cost more than the rest of the statement."""
+    """The conversation update of one answered turn: its messages counted, the last reply as preview, the
+    streak; only while the bot holds it (or it is closed, with ``reopen``). The states are plain comparisons:
+    an ``IN`` list would be expanded into the SQL again at every execution, which cost more than the rest of
+    the statement."""
     c = _conversations.c
     streak = case((bindparam("fallback"), c.fallback_streak + 1), else_=0)
     values: dict[str, Any] = {
-        "updated_at": bindparam("now"), "message_count": c.message_count + 2,
+        "updated_at": bindparam("now"), "message_count": c.message_count + bindparam("added"),
         "last_message": bindparam("preview"), "fallback_streak": streak,
     }
     if flagged:

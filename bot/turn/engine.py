@@ -4,57 +4,28 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import numpy as np
 
-from bot.conversations.handoff import TurnLogged
 from bot.inference.models import Models
 from bot.privacy import log_redactor
 from bot.settings import Settings
-from bot.store.transcripts import BotReplyRecord, TranscriptStore
+from bot.store.transcripts import TranscriptStore
 from bot.turn import context
+from bot.turn.actions import RasaTurn
 from bot.turn.memory import ConversationMemory
+from bot.turn.outcome import BotReply, Turn, record
 from bot.turn.policy import Route, decide
 from bot.turn.replies import Replies
 from retrieval.index import Hit
 from retrieval.store import FaqRetriever
 from training.data import OOS_LABELS
 
-
-@dataclass(frozen=True)
-class BotReply:
-    """The bot's answer to one customer message, with everything the transcript explains."""
-
-    reply_id: str
-    text: str
-    route: Route
-    intent: str
-    confidence: float
-    ranking: list[tuple[str, float]] = field(default_factory=list)
-    faq_id: str | None = None
-    score: float | None = None
-    suggestions: list[str] = field(default_factory=list)
-    model_version: str = ""
-    latency_ms: float = 0.0
-    followed_up: bool = False
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One customer message and what came of it; ``reply`` is None while a person handles the chat."""
-
-    conversation_id: str
-    message_id: int
-    reply: BotReply | None = None
-    reply_message_id: int | None = None
-    handoff: str | None = None  # "asked" | "fallbacks" when this turn asked for a person
-
-    @property
-    def logged(self) -> TurnLogged:
-        ids = (self.message_id,) if self.reply_message_id is None else (self.message_id, self.reply_message_id)
-        return TurnLogged(self.conversation_id, ids, self.handoff)
+if TYPE_CHECKING:
+    from bot.rasa.assistant import RasaAssistant
 
 
 class DialogueEngine:
@@ -68,11 +39,18 @@ class DialogueEngine:
         self.replies = replies
         self.settings = settings or Settings()
         self.redactor = log_redactor(self.settings)
+        self.assistant: RasaAssistant | None = None  # the company's Rasa side (rules, forms, custom actions)
 
     async def respond(self, conversation_id: str, text: str, client_id: str | None = None,
                       memory: ConversationMemory | None = None) -> Turn:
-        """``answer`` off the event loop: inference and database writes run in a worker thread."""
-        return await anyio.to_thread.run_sync(self.answer, conversation_id, text, client_id, memory)
+        """``answer`` off the event loop: inference and database writes run in a worker thread. With a Rasa
+        side, the turn also keeps the conversation's tracker, and intents its rules claim (and the messages of
+        a running form) are answered by its actions, on the event loop: a slow action server holds up only its
+        own conversation."""
+        assistant = self.assistant  # one snapshot per turn, as for the models
+        if assistant is None or (memory is not None and memory.state in ("waiting", "agent")):
+            return await anyio.to_thread.run_sync(self.answer, conversation_id, text, client_id, memory)
+        return await RasaTurn(self, assistant).respond(conversation_id, text, client_id, memory)
 
     def answer(self, conversation_id: str, text: str, client_id: str | None = None,
                memory: ConversationMemory | None = None) -> Turn:
@@ -89,9 +67,9 @@ class DialogueEngine:
             memory.asked(stored)
             return Turn(conversation_id, self.store.log_customer(conversation_id, stored, client_id))
         try:  # the message and its reply (and a handoff) in one transaction
-            reply, handoff, flagged = self._settle(self._decide(text, memory.recent), memory, started)
+            reply, handoff, flagged = self.settle(self.decide(text, memory.recent), memory, started)
             message_id, reply_id = self.store.log_turn(
-                conversation_id, stored, client_id, _record(reply, flagged),
+                conversation_id, stored, client_id, record(reply, flagged),
                 then_state="waiting" if handoff else None, reopen=memory.state == "closed",
             )
         except Exception:  # the message is kept even when the bot cannot answer it or store the answer
@@ -105,7 +83,7 @@ class DialogueEngine:
         memory.answered(stored, reply.intent, reply.route.value, reply.faq_id, "waiting" if handoff else "bot")
         return Turn(conversation_id, message_id, reply, reply_id, handoff)
 
-    def _settle(self, reply: BotReply, memory: ConversationMemory, started: float) -> tuple[BotReply, str | None, bool]:
+    def settle(self, reply: BotReply, memory: ConversationMemory, started: float) -> tuple[BotReply, str | None, bool]:
         """The reply as sent, why it hands off (None, "asked" or "fallbacks") and whether it is flagged for review."""
         handoff = "asked" if reply.route is Route.HANDOFF else None
         if reply.route is Route.FALLBACK and memory.fallback_streak + 1 >= self.settings.fallbacks_before_handoff:
@@ -114,7 +92,7 @@ class DialogueEngine:
         unsure = reply.confidence < self.settings.low_confidence
         return reply, handoff, reply.route is Route.FALLBACK or handoff == "fallbacks" or unsure
 
-    def _decide(self, text: str, recent: list[context.PastTurn]) -> BotReply:
+    def decide(self, text: str, recent: list[context.PastTurn]) -> BotReply:
         models = self.models  # one snapshot per turn, so a swap never mixes versions
         query, prediction, followed_up = text, None, False
         # The message's embedding, started beside its classification (the worker runs the two side by side):
@@ -176,12 +154,3 @@ class DialogueEngine:
             if len(seen) == self.settings.suggestions:
                 break
         return seen
-
-
-def _record(reply: BotReply, flagged: bool) -> BotReplyRecord:
-    return BotReplyRecord(
-        reply_id=reply.reply_id, text=reply.text, intent=reply.intent, confidence=reply.confidence,
-        ranking=[list(pair) for pair in reply.ranking], route=reply.route.value, faq_id=reply.faq_id,
-        score=reply.score, suggestions=reply.suggestions, model_version=reply.model_version,
-        latency_ms=reply.latency_ms, flagged=flagged,
-    )

@@ -1,4 +1,5 @@
-"""Which way a classified message goes: FAQ, small talk, a person, or the fallback."""
+"""Which way a classified message goes: FAQ, small talk, a person, the fallback, or (for intents a Rasa rule
+claims, and while a form runs) the company's custom actions."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Route(StrEnum):
     SMALLTALK = "smalltalk"
     FALLBACK = "fallback"
     HANDOFF = "handoff"
+    ACTION = "action"
 
 
 @dataclass(frozen=True)

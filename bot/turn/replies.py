@@ -20,6 +20,10 @@ class Replies:
     handoff: str = "I'm bringing in a person from our support team; they will join this chat shortly."
     fallback: str = "Sorry, I'm not sure I understood. Did you mean one of these? You can also ask for a person."
     low_confidence: str = "I'm not completely sure what you mean. Is it one of these? You can also ask for a person."
+    action_failed: str = ("Sorry, I can't do that right now. Please try again in a moment, or ask for a person "
+                          "and someone from our team will help you.")
+    form_left: str = "All right, I've stopped there. Is there anything else I can help with?"
+    talk_to_person: str = "Talk to a person"  # the suggestion offered when an action failed
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     @classmethod
@@ -49,6 +53,9 @@ class Replies:
             handoff=replies.get("handoff", defaults.handoff),
             fallback=replies.get("fallback", defaults.fallback),
             low_confidence=replies.get("low_confidence", defaults.low_confidence),
+            action_failed=replies.get("action_failed", defaults.action_failed),
+            form_left=replies.get("form_left", defaults.form_left),
+            talk_to_person=replies.get("talk_to_person", defaults.talk_to_person),
         )
 
     def smalltalk(self, intent: str) -> str:

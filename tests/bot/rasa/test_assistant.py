@@ -79,8 +79,11 @@ def test_a_message_adds_its_user_event_and_the_slots_it_fills(tmp_path: Path) ->
     tracker = assistant.tracker("c1", [])
     added = assistant.heard(tracker, "where is my order #4471?", "m1", "order_status", 0.93,
                             [("order_status", 0.93), ("shipping", 0.04)])
-    assert [e["event"] for e in added] == ["user", "slot"]
-    user = added[0]["parse_data"]
+    # a new conversation starts as Rasa starts one, then the message and the slot it fills
+    assert [(e["event"], e.get("name")) for e in added] == [
+        ("action", "action_session_start"), ("session_started", None), ("action", "action_listen"),
+        ("user", None), ("slot", "order_id")]
+    user = added[3]["parse_data"]
     assert user["intent"] == {"name": "order_status", "confidence": 0.93}
     assert [(e["entity"], e["value"]) for e in user["entities"]] == [("order_id", "4471")]
     assert tracker.slots["order_id"] == "4471" and tracker.latest_message["text"] == "where is my order #4471?"

@@ -8,6 +8,7 @@ from typing import Any
 from bot.rasa import events
 from bot.rasa.action_client import ActionRejected, ActionServer, ActionServerFailed
 from bot.rasa.dialogue import ActionRunner, ActionTurn
+from bot.rasa.domain import Domain
 from bot.rasa.endpoints import ActionEndpoint
 from bot.rasa.tracker import Tracker
 from tests.bot.rasa.demo_domain import DOMAIN, SLOTS
@@ -28,7 +29,7 @@ def run(server: ActionServerProcess, tracker: Tracker, actions: list[str], max_c
     async def call() -> ActionTurn:
         client = ActionServer(ActionEndpoint(server.url, timeout_s=3), DOMAIN)
         try:
-            return await ActionRunner(client, DOMAIN["responses"], max_chain).run(tracker, actions)
+            return await ActionRunner(client, Domain.from_dict(DOMAIN), max_chain=max_chain).run(tracker, actions)
         finally:
             await client.aclose()
 
