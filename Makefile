@@ -33,8 +33,8 @@ system-deps: ## install Debian's chromium for the browser tests (never a downloa
 setup: install ## prepare the demo company in ./var: FAQ index and, on first run, the trained model
 	$(BIN)/helpline setup
 
-run: setup ## set up and serve the widget demo on http://$(HOST):$(PORT)
-	$(BIN)/helpline serve --host $(HOST) --port $(PORT)
+run: setup ## set up and serve the widget demo on http://$(HOST):$(PORT), its action server beside it
+	$(BIN)/helpline serve --host $(HOST) --port $(PORT) --actions demo.actions
 
 lint: install ## ruff
 	$(BIN)/ruff check .

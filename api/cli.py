@@ -8,10 +8,11 @@ itself is done by ``bot.services``; the sub-commands in ``api.commands`` parse, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 # The entry point: set before anything imports transformers (nothing downloads at run time).
@@ -23,40 +24,45 @@ from bot.settings import Settings
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.actions:
-        serve(args, settings)
-        return 0
-    from bot.services.action_server import ActionServerFailed, start_action_server
-
-    # uvicorn stops gracefully on SIGTERM, then raises it again under the handler it found: the default one would
-    # end this process before the action server (a process group of its own) is stopped below.
-    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    try:
-        log = settings.data_dir / "logs" / "action-server.log"
-        try:
-            actions = start_action_server(args.actions, log, os.environ, port=args.actions_port)
-        except ActionServerFailed as exc:
-            print(f"helpline: error: {exc}", file=sys.stderr)
-            return 2
-        try:
-            note(f"action server: {args.actions} on {actions.url} (log: {log})")
-            serve(args, settings.model_copy(update={"action_endpoint_url": actions.url}))
-        finally:
-            actions.stop()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return 0
-
-
-def serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from api.app import create_app
 
-    # No permessage-deflate: chat frames are a few hundred bytes, and compressing them cost 2.5% of a busy
-    # server's CPU (benchmarks/RESULTS.md, the end-to-end profile) plus a zlib context kept per connection.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
-                ws_per_message_deflate=False)
+    with contextlib.ExitStack() as running:
+        if args.actions:
+            from bot.services.action_server import ActionServerFailed
+
+            try:
+                settings = running.enter_context(action_server_beside(args, settings))
+            except ActionServerFailed as exc:
+                print(f"helpline: error: {exc}", file=sys.stderr)
+                return 2
+        # No permessage-deflate: chat frames are a few hundred bytes, and compressing them cost 2.5% of a busy
+        # server's CPU (benchmarks/RESULTS.md, the end-to-end profile) plus a zlib context kept per connection.
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+                    ws_per_message_deflate=False)
+    return 0
+
+
+@contextlib.contextmanager
+def action_server_beside(args: argparse.Namespace, settings: Settings) -> Iterator[Settings]:
+    """The ``--actions`` package's action server, running until the block ends (Ctrl-C and SIGTERM included);
+    yields the settings with the bot pointed at it."""
+    from bot.services.action_server import start_action_server
+
+    # uvicorn stops gracefully on SIGTERM, then raises it again under the handler it found: the default one would
+    # end this process before the action server (a process group of its own) is stopped.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        log = settings.data_dir / "logs" / "action-server.log"
+        actions = start_action_server(args.actions, log, os.environ, port=args.actions_port)
+        try:
+            note(f"action server: {args.actions} on {actions.url} (log: {log})")
+            yield settings.model_copy(update={"action_endpoint_url": actions.url})
+        finally:
+            actions.stop()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
