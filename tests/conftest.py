@@ -14,7 +14,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.servers import LiveServer, start_server, stop_server
+from tests.servers import (
+    ActionServerProcess,
+    LiveServer,
+    start_action_server,
+    start_server,
+    stop_action_server,
+    stop_server,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -121,3 +128,11 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServerProcess]:
+    """One real rasa-sdk action server, running the demo's actions and some that misbehave."""
+    server = start_action_server("tests.bot.rasa.actions", tmp_path_factory.mktemp("actions") / "actions.log")
+    yield server
+    stop_action_server(server)

@@ -100,8 +100,13 @@ def list_conversations(
 
 @router.get("/conversations/{conversation_id}", response_model=TranscriptOut, responses=NOT_FOUND)
 def read_conversation(conversation_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """The transcript, explaining every bot turn, with the conversation's notes."""
-    return inbox.read_conversation(store, conversation_id, runtime.faq_question)
+    """The transcript, explaining every bot turn, with the conversation's notes and its Rasa slots."""
+    transcript = inbox.read_conversation(store, conversation_id, runtime.faq_question)
+    assistant = runtime.engine.assistant if runtime.engine else None
+    if assistant is not None:
+        tracker = assistant.tracker(conversation_id, store.rasa_events(conversation_id))
+        transcript.update(slots=tracker.slots, active_form=tracker.active_loop_name)
+    return transcript
 
 
 @router.get("/intents")

@@ -79,6 +79,11 @@ class MessageOut(Out):
     rating: str | None = Field(description="The customer's: up | down.")
     label: str | None = Field(description="The intent an agent corrected it to.")
     review: str | None = Field(description="An agent's verdict on a bot reply: good | bad.")
+    action: str | None = Field(None, description="The custom action (or response) that said it.")
+    actions: dict[str, Any] | None = Field(None, description=(
+        "On the first reply of a turn answered by custom actions: the actions run, slots_before, slots_after, "
+        "the tracker events they added, seconds, and the failure (kind, reason) or the form rejected, if any."))
+    buttons: list[dict[str, Any]] = Field(default_factory=list, description="Rasa buttons: title and payload.")
 
 
 class NoteOut(Out):
@@ -94,3 +99,6 @@ class TranscriptOut(Out):
     conversation: ConversationOut
     messages: list[MessageOut]
     notes: list[NoteOut]
+    slots: dict[str, Any] = Field(default_factory=dict, description=(
+        "The conversation's Rasa slots now (empty for a company without a Rasa side)."))
+    active_form: str | None = Field(None, description="The Rasa form the conversation is in, if any.")

@@ -79,4 +79,8 @@ def view(
         "faq_question": faq_question(m.faq_id) if m.faq_id else None, "score": m.score,
         "model_version": m.model_version, "latency_ms": m.latency_ms, "suggestions": m.suggestions or [],
         "rating": rating, "label": label, "review": verdict,
+        # a custom action's reply: which action said it, its buttons, and (on a turn's first reply) what the
+        # turn's actions did: their names, slots before and after, the tracker events, how long they took
+        "action": m.action, "actions": (m.data or {}).get("actions"),
+        "buttons": ((m.data or {}).get("message") or {}).get("buttons") or [],
     }

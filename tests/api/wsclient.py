@@ -44,6 +44,10 @@ class Customer:
 
     def ask(self, text: str, client_id: str | None = None) -> Streamed:
         self.send({"type": "message", "text": text, "id": client_id})
+        return self.read_reply()
+
+    def read_reply(self) -> Streamed:
+        """The next streamed reply (a custom action's second message follows its first)."""
         start = self.receive()
         assert start["type"] == "reply.start", start
         deltas: list[str] = []

@@ -11,8 +11,8 @@ from bot.runtime import build_engine
 from bot.settings import Settings
 from bot.store.models import Conversation
 from bot.turn.engine import DialogueEngine
-from bot.turn.outcome import BotReply
 from bot.turn.memory import ConversationMemory
+from bot.turn.outcome import BotReply
 from bot.turn.policy import Route
 from bot.workspace.exports import export_rows
 
