@@ -168,5 +168,6 @@ def test_as_dict_loads_back_to_the_same_domain(tmp_path: Path) -> None:
 
 def test_the_demo_shops_domain_loads() -> None:
     domain = Domain.load(Path(__file__).resolve().parents[3] / "demo" / "domain.yml")
-    assert domain.forms == {"return_form": ["order_id", "return_reason", "return_confirmed"]}
+    assert domain.forms == {"order_status_form": ["order_id"], "cancel_order_form": ["order_id"],
+                            "return_form": ["order_id", "return_reason", "return_confirmed"]}
     assert domain.is_action("action_submit_return") and "requested_slot" in domain.slots
