@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.rasa.rasa_project import NLU, write_project
+from tests.api.wsclient import Customer
+from tests.bot.rasa.rasa_project import ENDPOINTS, NLU, write_project
 from tests.cli import helpline, last_json
+from tests.servers import ActionServerProcess, free_port, start_server, stop_server
 
 
 def test_import_writes_the_folder_and_prints_what_stayed_behind(tmp_path: Path) -> None:
@@ -50,3 +52,36 @@ def test_setup_runs_on_the_imported_folder(tmp_path: Path) -> None:
     assert summary["faq"]["ingested"] == 2
     assert summary["model"]["eval"]["n"] == 3  # intents_eval.csv, held out by the import
     assert (tmp_path / "var" / "company.json").read_text() == (out / "company.json").read_text()
+
+
+@pytest.mark.slow
+def test_an_imported_project_answers_with_its_actions(tmp_path: Path, action_server: ActionServerProcess) -> None:
+    """Import, set up, serve: the imported endpoints.yml reaches the team's action server (its headers, basic
+    auth and token from the environment), the imported responses and forms answer, and the setting overrides
+    the endpoint's URL."""
+    out, var = tmp_path / "company", tmp_path / "var"
+    endpoints = ENDPOINTS.replace("http://localhost:5055/webhook", action_server.url)
+    last_json(helpline("import", "rasa", str(write_project(tmp_path / "shop", endpoints=endpoints)), "--out",
+                       str(out), data_dir=var))
+    database = f"sqlite:///{tmp_path / 'helpline.db'}"
+    last_json(helpline("setup", "--company", str(out), "--epochs", "1", data_dir=var, HELPLINE_DATABASE_URL=database))
+    secrets = {"ACTION_PASSWORD": "s3cret", "ACTION_TOKEN": "t0ken", "HELPLINE_STREAM_DELAY_MS": "0"}
+    server = start_server(var, database, tmp_path / "server.log", **secrets)
+    try:
+        with Customer.open(server.ws_url) as customer:
+            hello = customer.ask("/greet")  # a rule's response, rendered from the imported domain
+            assert hello.start["route"] == "action" and hello.text in ("Hello! How can I help?", "Hi there!")
+            status = customer.ask('/order_status{"order_id": "4471"}')  # a custom action on the team's server
+            assert status.start["action"] == "action_order_status" and "on its way" in status.text
+            form = customer.ask("/return_item")  # the imported form starts, and asks with the domain's response
+            assert form.start["action"] == "return_form"
+    finally:
+        stop_server(server)
+    moved = start_server(var, database, tmp_path / "moved.log", **secrets,
+                         HELPLINE_ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook")
+    try:  # the setting wins over endpoints.yml: nothing listens there, and the customer is told so
+        with Customer.open(moved.ws_url) as customer:
+            failed = customer.ask('/order_status{"order_id": "4471"}')
+        assert failed.end["suggestions"] == ["Talk to a person"]
+    finally:
+        stop_server(moved)
