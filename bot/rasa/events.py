@@ -74,3 +74,8 @@ def restart(timestamp: float | None = None) -> dict[str, Any]:
 def loop_interrupted(is_interrupted: bool, timestamp: float | None = None) -> dict[str, Any]:
     """The active form is set aside for another answer (True), then taken up again."""
     return _event("loop_interrupted", timestamp, is_interrupted=is_interrupted)
+
+
+def resume(timestamp: float | None = None) -> dict[str, Any]:
+    """The bot answers again after a ``pause`` (the conversation came back to it)."""
+    return _event("resume", timestamp)

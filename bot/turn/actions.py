@@ -103,8 +103,12 @@ class RasaTurn:
         else:
             entities, base = None, engine.decide(text, memory.recent)
         tracker = assistant.tracker(conversation_id, engine.store.rasa_events(conversation_id))
+        resumed = [events.resume()] if tracker.paused else []  # paused by an action, and now the bot's again
+        for event in resumed:
+            tracker.apply(event)
         before = dict(tracker.slots)
-        added = assistant.heard(tracker, text, client_id, base.intent, base.confidence, base.ranking, entities)
+        added = resumed + assistant.heard(tracker, text, client_id, base.intent, base.confidence, base.ranking,
+                                          entities)
         return Heard(base, tracker, added, before)
 
     async def _act(self, heard: Heard, text: str) -> tuple[list[BotReply], ActionTurn | None]:
@@ -193,7 +197,8 @@ class RasaTurn:
         if handoff == "fallbacks" and tracker.active_loop_name:  # a person takes over: the form is left
             for event in [events.action("action_deactivate_loop"), events.active_loop(None)]:
                 self._add(tracker, turn, event)
-        if tracker.paused and handoff is None:  # an action's ``pause``: a person takes over
+        paused = any(event.get("event") == "pause" for event in (turn.events if turn else []))
+        if paused and handoff is None:  # an action's ``pause``: a person takes over
             handoff = "asked"
         self._add(tracker, None, events.action("action_listen"))
         new_events = [*heard.added, *(turn.events if turn else [_bot_event(r) for r in replies]),

@@ -13,7 +13,7 @@ from bot.settings import Settings
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 MISBEHAVING = {"test_reject": "action_reject", "test_crash": "action_crash", "test_slow": "action_slow",
-               "test_missing": "action_not_on_the_server"}
+               "test_missing": "action_not_on_the_server", "test_pause": "action_pause"}
 
 
 def rasa_company(tmp_path: Path, demo_data_dir: Path) -> Path:

@@ -120,6 +120,16 @@ def test_a_failing_action_still_gets_the_customer_an_answer(rasa_server: LiveSer
         assert customer.ask("hello").start["route"] == "smalltalk"  # and the conversation goes on
 
 
+def test_an_action_that_pauses_hands_the_conversation_to_a_person(rasa_server: LiveServer) -> None:
+    with Customer.open(rasa_server.ws_url) as customer:
+        said = customer.ask("/test_pause")
+        assert said.start["action"] == "action_pause" and said.text == "Let me get a colleague for this."
+        state = customer.receive()
+        assert state["type"] == "state" and state["state"] == "waiting"
+        customer.send({"type": "message", "text": "hello?", "id": "m2"})
+        assert customer.receive()["type"] == "message.received"  # the bot stays silent: a person comes
+
+
 def test_an_unreachable_action_server_gets_an_answer(tmp_path: Path, demo_data_dir: Path) -> None:
     data_dir = rasa_company(tmp_path, demo_data_dir)
     server = start_server(data_dir, f"sqlite:///{tmp_path / 'helpline.db'}", tmp_path / "server.log",

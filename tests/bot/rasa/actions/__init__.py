@@ -4,11 +4,12 @@ from demo.actions.actions import ActionCancelOrder, ActionOrderStatus, ActionSub
 from tests.bot.rasa.actions.misbehaving import (
     ActionCrash,
     ActionForever,
+    ActionPause,
     ActionReject,
     ActionSlow,
     ActionStrangeEvent,
     ActionThenStatus,
 )
 
-__all__ = ["ActionCancelOrder", "ActionCrash", "ActionForever", "ActionOrderStatus", "ActionReject", "ActionSlow",
-           "ActionStrangeEvent", "ActionSubmitReturn", "ActionThenStatus", "ValidateReturnForm"]
+__all__ = ["ActionCancelOrder", "ActionCrash", "ActionForever", "ActionOrderStatus", "ActionPause", "ActionReject",
+           "ActionSlow", "ActionStrangeEvent", "ActionSubmitReturn", "ActionThenStatus", "ValidateReturnForm"]

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
 
@@ -66,3 +66,14 @@ class ActionStrangeEvent(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
         return [{"event": "teleported", "timestamp": None}, SlotSet("order_id", "3302")]
+
+
+class ActionPause(Action):
+    """Hands the conversation to a person, as a Rasa bot does with ``ConversationPaused``."""
+
+    def name(self) -> str:
+        return "action_pause"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
+        dispatcher.utter_message(text="Let me get a colleague for this.")
+        return [ConversationPaused()]
