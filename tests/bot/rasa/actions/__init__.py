@@ -9,7 +9,9 @@ from tests.bot.rasa.actions.misbehaving import (
     ActionSlow,
     ActionStrangeEvent,
     ActionThenStatus,
+    ValidateProbeForm,
 )
 
 __all__ = ["ActionCancelOrder", "ActionCrash", "ActionForever", "ActionOrderStatus", "ActionPause", "ActionReject",
-           "ActionSlow", "ActionStrangeEvent", "ActionSubmitReturn", "ActionThenStatus", "ValidateReturnForm"]
+           "ActionSlow", "ActionStrangeEvent", "ActionSubmitReturn", "ActionThenStatus", "ValidateProbeForm",
+           "ValidateReturnForm"]

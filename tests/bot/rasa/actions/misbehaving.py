@@ -77,3 +77,18 @@ class ActionPause(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
         dispatcher.utter_message(text="Let me get a colleague for this.")
         return [ConversationPaused()]
+
+
+class ValidateProbeForm(Action):
+    """A form validator that says what it was sent: the tracker's last events, its latest action, the slot the form
+    asked for and the active loop, so the tests can check Helpline sends what Rasa would."""
+
+    def name(self) -> str:
+        return "validate_probe_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
+        tail = [[e.get("event"), e.get("name"), e.get("value")] for e in tracker.events[-3:]]
+        dispatcher.utter_message(json_message={
+            "tail": tail, "latest_action": tracker.latest_action_name, "active_loop": tracker.active_loop_name,
+            "requested": tracker.get_slot("requested_slot"), "slots_to_validate": tracker.slots_to_validate()})
+        return []
