@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from bot.rasa.endpoints import ActionEndpoint, load_action_endpoint
 from bot.rasa.entities import EntityExtractor
 from bot.rasa.rules import Rules
 from bot.rasa.slots import Message, SlotFiller
-from bot.rasa.tracker import Tracker
+from bot.rasa.tracker import REQUESTED_SLOT, Tracker
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,7 @@ class RasaAssistant:
         """Add a customer message to ``tracker``: its ``user`` event (intent, entities), then the slots it fills.
         ``entities`` replaces the extractor's (a button's ``/intent{...}`` payload names them). Returns the
         events added, to be stored with the turn; a new conversation's start comes first, as Rasa logs it."""
-        started = [] if tracker.events else [events.action("action_session_start"), events.session_started(),
-                                              events.action("action_listen")]
+        started = self.session_start(tracker)
         for event in started:
             tracker.apply(event)
         parse_data = {
@@ -92,6 +92,21 @@ class RasaAssistant:
         for event in filled:
             tracker.apply(event)
         return [*started, *added, *filled]
+
+    def session_start(self, tracker: Tracker, now: float | None = None) -> list[dict[str, Any]]:
+        """The events that open a session, when one starts with this message: a new conversation, or one idle
+        longer than the domain's ``session_expiration_time`` (its slots carried over when the domain says so),
+        as Rasa's ``action_session_start`` logs them. Empty while the session lasts."""
+        minutes, carry_over = self.domain.session_config
+        now = time.time() if now is None else now
+        if tracker.events:
+            last = tracker.events[-1].get("timestamp")
+            if minutes <= 0 or not isinstance(last, (int, float)) or now - last < minutes * 60:
+                return []
+        carried = [events.slot(name, value) for name, value in tracker.slots.items()
+                   if carry_over and tracker.events and value is not None and name != REQUESTED_SLOT]
+        return [events.action("action_session_start"), events.session_started(), *carried,
+                events.action("action_listen")]
 
     def action_server(self) -> ActionServer | None:
         """A client for the company's action server (None when none is configured); close it after use."""

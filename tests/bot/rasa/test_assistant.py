@@ -116,3 +116,22 @@ def test_an_unreachable_action_server_is_a_warning_not_a_crash(tmp_path: Path,
     with caplog.at_level(logging.WARNING):
         asyncio.run(assistant.report_missing_actions())
     assert "cannot list the action server's actions" in caplog.text
+
+
+def test_a_conversation_idle_past_the_session_expiry_starts_a_new_session_with_its_slots(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "var")
+    copy_company_files(settings, company(tmp_path))
+    assistant = RasaAssistant.load(settings.rasa_dir, {"ACTIONS_URL": "http://127.0.0.1:5055/webhook"})
+    assert assistant is not None
+    minutes, carry_over = assistant.domain.session_config
+    tracker = assistant.tracker("c1", [])
+    assistant.heard(tracker, "where is my order #4471?", "m1", "order_status", 0.93, [])
+    last = tracker.events[-1]["timestamp"]
+    assert assistant.session_start(tracker, now=last + minutes * 60 - 1) == []  # the session goes on
+    restarted = assistant.session_start(tracker, now=last + minutes * 60 + 1)
+    assert [(e["event"], e.get("name")) for e in restarted] == [
+        ("action", "action_session_start"), ("session_started", None),
+        *([("slot", "order_id")] if carry_over else []), ("action", "action_listen")]
+    for event in restarted:
+        tracker.apply(event)
+    assert tracker.slots["order_id"] == ("4471" if carry_over else None)
