@@ -104,6 +104,17 @@ def test_never_mind_leaves_the_form(rasa_server: LiveServer) -> None:
                                  ("slot", "requested_slot"), ("bot", left.text), ("action", "action_listen")]
 
 
+def test_asking_for_a_person_leaves_the_form_and_hands_over(rasa_server: LiveServer) -> None:
+    with Customer.open(rasa_server.ws_url) as customer:
+        customer.ask("/return_item")
+        handed = customer.ask("can I talk to a real person please")
+        assert handed.start["route"] == "handoff" and handed.start["intent"] == "human_agent"
+        assert customer.receive()["state"] == "waiting"
+        conversation = customer.session["conversation_id"]
+    kinds = [(e["event"], e.get("name")) for e in events_of(rasa_server, conversation)]
+    assert kinds.index(("action", "action_deactivate_loop")) < kinds.index(("active_loop", None))
+
+
 @pytest.mark.parametrize(("intent", "route", "says"), [
     ("test_reject", "fallback", "not completely sure"),  # HTTP 400: a rejection, then the fallback
     ("test_crash", "action", "ask for a person"),  # HTTP 500
