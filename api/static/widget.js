@@ -13,6 +13,14 @@
  * Live handoff: the server says who answers ("state" frames: bot, waiting, agent, closed). While a
  * person handles the chat the bot is silent, the customer's messages are acknowledged with
  * "message.received", and the agent's messages and typing arrive as "agent.message" and "typing".
+ *
+ * Custom actions: one customer message may get several replies, each its own bubble, in order. A reply's
+ * buttons send their payload (e.g. "/affirm") while the customer's bubble shows the button's title; an
+ * http(s) image shows in the bubble; a custom payload is offered to the host page as a "helpline:custom"
+ * event on the #helpline-widget element (it bubbles to document and window). The event's detail holds
+ * reply_id, custom, text, resumed (true when it comes from the history) and container, an empty element
+ * under the bubble the page may fill; a listener that renders it calls preventDefault(), else the
+ * container is removed and the bubble shows its text alone.
  */
 (function () {
   "use strict";
@@ -284,6 +292,19 @@ button { font: inherit; color: inherit; cursor: pointer; }
 .hl-msg[data-state="failed"] .hl-bubble { background: #b42318; max-height: 110px; overflow: hidden; }
 .hl-note { margin-top: 3px; font-size: 11.5px; color: var(--hl-muted); }
 .hl-msg[data-state="failed"] .hl-note { color: #b42318; }
+.hl-image {
+  display: block; max-width: 100%; max-height: 260px; margin-top: 6px; border-radius: 10px; object-fit: contain;
+}
+.hl-image--alone { margin-top: 0; }
+.hl-buttons { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
+.hl-button {
+  padding: 6px 12px; border-radius: 10px; font-size: 13.5px; text-align: left;
+  color: #fff; background: var(--hl-accent-color); border: 1px solid var(--hl-accent-color);
+}
+.hl-button:hover:not(:disabled) { background: color-mix(in srgb, var(--hl-accent-color) 85%, black); }
+.hl-button:disabled { cursor: default; opacity: .45; }
+.hl-button[aria-pressed="true"]:disabled { opacity: .8; }
+.hl-custom:empty { display: none; }
 .hl-suggestions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
 .hl-suggestion {
   padding: 6px 11px; border-radius: 999px; font-size: 13.5px; text-align: left;
@@ -480,6 +501,8 @@ button { font: inherit; color: inherit; cursor: pointer; }
     welcome: null, // welcome text of the current conversation
     pending: [], // customer messages not yet answered: {id, text, node, sentOn, state}
     replies: new Map(), // replies still streaming: reply_id -> {node, bubble, chunks, waiting}
+    // The last node shown for a customer message (it, then each reply): a custom action's next reply goes after it.
+    lastOfTurn: new Map(), // client message id -> node
     feedbackOut: new Map(), // reply_id -> rating not yet sent
     errorTimer: null,
     // Who answers: "bot", "waiting" (for a person), "agent" or "closed"; null from a server without handoff.
@@ -634,8 +657,41 @@ button { font: inherit; color: inherit; cursor: pointer; }
     return el("div", { class: "hl-system", "data-testid": "helpline-system", "data-role": "system", text });
   }
 
-  function finishBot(node, replyId, suggestions, rating) {
+  /** A reply complete: its image, buttons and suggestions, and the thumbs when it can be rated. */
+  function finishBot(node, replyId, suggestions, rating, data) {
     node.dataset.state = "done";
+    const extras = data || {};
+    const image = imageUrl(extras.image);
+    if (image) {
+      const bubble = node.querySelector(".hl-bubble");
+      const alt = (typeof extras.text === "string" && extras.text.trim()) || "image";
+      const alone = bubble.textContent === "";
+      bubble.append(el("img", {
+        class: alone ? "hl-image hl-image--alone" : "hl-image",
+        src: image, alt, loading: "lazy", referrerpolicy: "no-referrer", "data-testid": "helpline-image",
+      }));
+    }
+    const buttons = (Array.isArray(extras.buttons) ? extras.buttons : []).filter(
+      (b) => b && typeof b.title === "string" && b.title.trim(),
+    );
+    if (buttons.length) {
+      const group = el("div", { class: "hl-buttons", role: "group", "data-testid": "helpline-buttons" });
+      for (const b of buttons) {
+        const title = b.title.trim();
+        // As in Rasa, a button without a payload says its title.
+        const payload = typeof b.payload === "string" && b.payload.trim() ? b.payload.trim() : title;
+        group.append(el("button", {
+          class: "hl-button", type: "button", "aria-pressed": "false", "data-testid": "helpline-button",
+          "data-title": title, "data-payload": payload, text: title,
+          onclick: (event) => pressButton(group, event.currentTarget),
+        }));
+      }
+      node.append(group);
+    }
+    // Where the host page may render a custom payload (offerCustom asks it once the node is in the log).
+    if (extras.custom !== undefined && extras.custom !== null) {
+      node.append(el("div", { class: "hl-custom", "data-testid": "helpline-custom" }));
+    }
     const texts = (Array.isArray(suggestions) ? suggestions : []).filter(
       (s) => typeof s === "string" && s.trim(),
     );
@@ -674,6 +730,63 @@ button { font: inherit; color: inherit; cursor: pointer; }
       node.append(el("div", { class: "hl-feedback" }, [thumb("up", "Helpful"), thumb("down", "Not helpful")]));
       if (rating === "up" || rating === "down") showRating(node, rating, "saved");
     }
+  }
+
+  /** An image URL to show: absolute http(s) only, so a payload cannot point the browser elsewhere. */
+  function imageUrl(value) {
+    if (typeof value !== "string" || !value.trim()) return null;
+    try {
+      const url = new URL(value.trim());
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /** A button pressed: its payload goes to the server, its title into the customer's bubble; the group is used. */
+  function pressButton(group, button) {
+    if (button.disabled) return;
+    markPressed(group, button);
+    sendMessage(button.dataset.payload, button.dataset.title);
+  }
+
+  function markPressed(group, button) {
+    for (const b of group.querySelectorAll(".hl-button")) {
+      b.disabled = true;
+      b.setAttribute("aria-pressed", String(b === button));
+    }
+    group.dataset.pressed = button.dataset.title;
+  }
+
+  /** In the history, the button of `group` whose payload the customer's next message was, marked pressed. */
+  function pressedButton(group, text) {
+    const button = [...group.querySelectorAll(".hl-button")].find((b) => b.dataset.payload === text);
+    if (button) markPressed(group, button);
+    return button || null;
+  }
+
+  /**
+   * Offer a reply's custom payload to the host page as a cancelable "helpline:custom" event. A listener that
+   * shows it calls preventDefault() (and may fill detail.container); otherwise nothing is added to the bubble.
+   */
+  function offerCustom(node, replyId, data, resumed) {
+    const container = node.querySelector(".hl-custom");
+    if (!container) return;
+    const event = new CustomEvent("helpline:custom", {
+      bubbles: true,
+      composed: true,
+      cancelable: true,
+      detail: {
+        reply_id: replyId,
+        custom: data.custom,
+        text: typeof data.text === "string" ? data.text : "",
+        resumed,
+        container,
+      },
+    });
+    host.dispatchEvent(event); // a listener's error is reported by the browser, not thrown here
+    if (event.defaultPrevented) node.dataset.custom = "shown";
+    else container.remove();
   }
 
   function showRating(node, rating, saveState) {
@@ -716,6 +829,8 @@ button { font: inherit; color: inherit; cursor: pointer; }
   function renderConversation(welcome, history) {
     for (const node of [...ui.log.children]) if (node !== ui.typing && node !== ui.agentTyping) node.remove();
     state.replies.clear();
+    state.lastOfTurn.clear();
+    let offered = null; // buttons shown since the customer last spoke: a press came back as its payload
     if (welcome) {
       const { node } = botNode(welcome, null);
       node.dataset.welcome = "true";
@@ -725,7 +840,9 @@ button { font: inherit; color: inherit; cursor: pointer; }
     for (const item of history) {
       if (!item || typeof item.text !== "string") continue;
       if (item.role === "customer") {
-        place(customerNode(item.text, "delivered"));
+        const pressed = offered && pressedButton(offered, item.text);
+        place(customerNode(pressed ? pressed.dataset.title : item.text, "delivered"));
+        offered = null;
       } else if (item.role === "agent") {
         const node = agentNode(item.text, item.agent);
         if (typeof item.message_id === "number") node.dataset.messageId = String(item.message_id);
@@ -735,20 +852,28 @@ button { font: inherit; color: inherit; cursor: pointer; }
       } else {
         const replyId = typeof item.reply_id === "string" ? item.reply_id : null;
         const { node } = botNode(item.text, replyId);
-        finishBot(node, replyId, item.suggestions, item.rating);
+        finishBot(node, replyId, item.suggestions, item.rating, item);
         place(node);
+        offerCustom(node, replyId, item, true);
+        offered = node.querySelector(".hl-buttons") || offered;
       }
     }
-    for (const message of state.pending) place(message.node);
+    for (const message of state.pending) {
+      // A button pressed while offline: its message is on its way, so its buttons stay used.
+      if (offered && pressedButton(offered, message.text)) offered = null;
+      place(message.node);
+    }
     scrollToEnd(true);
   }
 
   // ---------------------------------------------------------------- sending
 
-  function sendMessage(rawText) {
+  /** Queue `rawText` for the server; the customer's bubble shows `shown` instead when given (a button's title). */
+  function sendMessage(rawText, shown) {
     const text = String(rawText ?? "").trim();
     if (!text) return false;
-    const message = { id: newId(), text, node: customerNode(text, "queued"), sentOn: null, state: "queued" };
+    const label = typeof shown === "string" && shown.trim() ? shown.trim() : text;
+    const message = { id: newId(), text, node: customerNode(label, "queued"), sentOn: null, state: "queued" };
     state.pending.push(message);
     place(message.node);
     scrollToEnd(true);
@@ -963,7 +1088,9 @@ button { font: inherit; color: inherit; cursor: pointer; }
 
   function onReplyStart(frame) {
     if (typeof frame.reply_id !== "string") return;
-    let after = null;
+    // The first reply goes after its message, each further one (a custom action may say several things) after
+    // the one before.
+    let after = state.lastOfTurn.get(frame.in_reply_to) || null;
     const index = state.pending.findIndex((m) => m.id === frame.in_reply_to);
     if (index !== -1) {
       const [message] = state.pending.splice(index, 1);
@@ -976,9 +1103,17 @@ button { font: inherit; color: inherit; cursor: pointer; }
     node.dataset.chunks = "0";
     if (typeof frame.route === "string") node.dataset.route = frame.route;
     if (typeof frame.intent === "string") node.dataset.intent = frame.intent;
+    if (typeof frame.action === "string") node.dataset.action = frame.action;
     place(node, after);
+    if (typeof frame.in_reply_to === "string") rememberTurn(frame.in_reply_to, node);
     state.replies.set(frame.reply_id, { node, bubble, chunks: 0, waiting: true });
     updateTyping();
+  }
+
+  function rememberTurn(messageId, node) {
+    state.lastOfTurn.delete(messageId); // re-inserted last: the oldest entry is the first key
+    state.lastOfTurn.set(messageId, node);
+    if (state.lastOfTurn.size > 20) state.lastOfTurn.delete(state.lastOfTurn.keys().next().value);
   }
 
   function replyFor(replyId) {
@@ -1017,7 +1152,8 @@ button { font: inherit; color: inherit; cursor: pointer; }
     reply.node.hidden = false;
     reply.waiting = false;
     if (typeof frame.faq_id === "string") reply.node.dataset.faqId = frame.faq_id;
-    finishBot(reply.node, frame.reply_id, frame.suggestions, null);
+    finishBot(reply.node, frame.reply_id, frame.suggestions, null, frame);
+    offerCustom(reply.node, frame.reply_id, frame, false);
     state.replies.delete(frame.reply_id);
     if (!state.open) ui.unread.hidden = false;
     updateTyping();
