@@ -12,6 +12,7 @@ import { FILTER_FIELDS, Filters, VIEWS } from "./filters.js";
 import { GapsView } from "./gaps.js";
 import { Inbox } from "./inbox.js";
 import { ModelsView } from "./models.js";
+import { SlotsPanel } from "./slots.js";
 import { AgentSocket } from "./socket.js";
 import { dismissToasts, toast } from "./toast.js";
 import { Transcript } from "./transcript.js";
@@ -41,6 +42,7 @@ class Console {
       onError,
     });
     this.details = new Details({ me, onSummary: (summary) => this.applySummary(summary), onError });
+    this.slots = new SlotsPanel();
     this.gaps = new GapsView({
       intents: () => this.intents,
       onIntentAdded: (name) => this.setIntents([...this.intents, name]),
@@ -150,6 +152,7 @@ class Console {
       dismissToasts(id); // the agent is looking at it now
       this.transcript.show(detail);
       this.details.show(detail);
+      this.slots.show(detail);
       this.inbox.upsert(detail.conversation);
       this.writeHash();
     } catch (err) {
@@ -169,6 +172,7 @@ class Console {
     this.inbox.select(null);
     this.transcript.hide();
     this.details.hide();
+    this.slots.hide();
     this.writeHash();
   }
 
@@ -189,8 +193,12 @@ class Console {
         this.applySummary(frame.conversation);
         break;
       case "message":
-        if (frame.conversation_id === this.openId) this.transcript.addMessage(frame.message);
-        else this.inbox.markUnread(frame.conversation_id);
+        if (frame.conversation_id === this.openId) {
+          this.transcript.addMessage(frame.message);
+          this.slots.applyMessage(frame.conversation_id, frame.message);
+        } else {
+          this.inbox.markUnread(frame.conversation_id);
+        }
         if (frame.message && frame.message.role === "customer") this.inbox.setTyping(frame.conversation_id, false);
         break;
       case "handoff.requested":

@@ -44,6 +44,7 @@ const ICONS = {
   archive: "M4 7h16M6 7v12h12V7M9 11h6M5 4h14v3H5z",
   chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
   refresh: "M20 12a8 8 0 1 1-2.3-5.7M20 4v4h-4",
+  bolt: "M13 3L5 14h6l-1 7 8-11h-6z",
 };
 
 /** An inline SVG icon drawn with strokes (no external requests). */

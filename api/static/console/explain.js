@@ -6,7 +6,13 @@
 
 import { decimal, el, icon, percent } from "./dom.js";
 
-const ROUTES = { faq: "FAQ answer", smalltalk: "Small talk", fallback: "Fallback", handoff: "Handoff to a person" };
+const ROUTES = {
+  faq: "FAQ answer",
+  smalltalk: "Small talk",
+  fallback: "Fallback",
+  handoff: "Handoff to a person",
+  action: "Custom action",
+};
 const LOW_CONFIDENCE = 0.5; // the server's default HELPLINE_LOW_CONFIDENCE, for colouring only
 
 /** Whether a bot message carries a decision to explain (welcomes and notices do not). */

@@ -1,8 +1,9 @@
 /*
- * The open conversation: its messages with the explanation of every bot turn, intent corrections,
- * good/bad reviews, accept / hand back / close, the customer's typing, and the reply box.
+ * The open conversation: its messages with the explanation of every bot turn, the custom actions that
+ * answered it, intent corrections, good/bad reviews, accept / hand back / close, the customer's typing, and the reply box.
  */
 
+import { actionBadge, actionCounts, actionCountText, actionsDetail, buttonChips } from "./actions.js";
 import { api } from "./api.js";
 import { avatar, clock, el, icon, longTime, statePill, visitorAvatar, visitorName } from "./dom.js";
 import { explains, explanation } from "./explain.js";
@@ -40,6 +41,7 @@ export class Transcript {
       name: document.getElementById("thread-name"),
       state: document.getElementById("thread-state"),
       meta: document.getElementById("thread-meta"),
+      actionCount: document.getElementById("thread-actions"),
       accept: document.getElementById("accept"),
       handback: document.getElementById("handback"),
       close: document.getElementById("close"),
@@ -106,6 +108,7 @@ export class Transcript {
     this.dom.placeholder.hidden = true;
     this.dom.thread.hidden = false;
     this.updateSummary(detail.conversation);
+    this.updateActionCount();
     if (!sameConversation) {
       this.setCustomerTyping(false);
       this.dom.input.value = this.drafts.get(this.summary.id) || "";
@@ -179,7 +182,17 @@ export class Transcript {
       this.redraw(message.in_reply_to); // the customer message now has the bot's intent
     }
     if (message.role === "customer") this.setCustomerTyping(false);
+    if (message.actions) this.updateActionCount();
     if (nearBottom || message.role === "agent") log.scrollTop = log.scrollHeight;
+  }
+
+  /** "N action calls, M failed" in the header, from the turns answered by custom actions. */
+  updateActionCount() {
+    const counts = actionCounts(this.messages.values());
+    const box = this.dom.actionCount;
+    box.hidden = counts.calls === 0;
+    box.dataset.failed = String(counts.failed);
+    box.textContent = actionCountText(counts);
   }
 
   appendNode(message) {
@@ -192,6 +205,8 @@ export class Transcript {
     const old = this.nodes.get(id);
     if (!old || this.editing.has(id)) return;
     const node = this.renderMessage(this.messages.get(id));
+    const wasOpen = old.querySelector(".actions[open]"); // a review redraws the reply: keep its Actions open
+    if (wasOpen) node.querySelector(".actions").open = true;
     old.replaceWith(node);
     this.nodes.set(id, node);
   }
@@ -219,6 +234,7 @@ export class Transcript {
     if (m.role === "customer") {
       body.append(intentRow(m, this.predictedIntent(m), { onEdit: () => this.openIntentEditor(m.id) }));
     }
+    if (m.role === "bot") body.append(...[actionBadge(m), buttonChips(m), actionsDetail(m)].filter(Boolean));
     if (explains(m)) body.append(explanation(m, { onReview: (verdict) => this.review(m.id, verdict) }));
     return el("div", { class: "msg", "data-testid": "message", "data-role": m.role, "data-id": m.id }, [face, body]);
   }
