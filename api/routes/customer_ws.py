@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore, UnknownConversation, UnknownReply
 from bot.turn.engine import DialogueEngine
 from bot.turn.memory import ConversationMemory
-from bot.turn.outcome import BotReply, Turn
+from bot.turn.outcome import BotReply, Turn, structured
 from bot.turn.streaming import chunks
 
 log = logging.getLogger(__name__)
@@ -177,8 +177,7 @@ async def _stream(outbox: Outbox, reply: BotReply, in_reply_to: str | None, sett
         "score": reply.score, "suggestions": reply.suggestions,
     }
     # a custom action's structured message: buttons (a title, and the payload a press sends), image, custom
-    end.update({key: value for key, value in (("buttons", reply.buttons), ("image", reply.image),
-                                              ("custom", reply.custom)) if value})
+    end.update(structured(reply))
     await outbox.send(end)
 
 

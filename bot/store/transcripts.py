@@ -71,7 +71,7 @@ class PastTurn:
 def shown_data(data: dict[str, Any] | None) -> dict[str, Any]:
     """What the widget shows of a reply's structured data: its buttons, image and custom payload, if any."""
     shown = (data or {}).get("message") or {}
-    return {key: shown[key] for key in ("buttons", "image", "custom", "attachment") if shown.get(key)}
+    return {key: shown[key] for key in ("buttons", "image", "custom") if shown.get(key) is not None}
 
 
 class TranscriptStore:

@@ -55,10 +55,18 @@ class Turn:
         return TurnLogged(self.conversation_id, (*ids, *self.more_ids), self.handoff)
 
 
+def structured(reply: BotReply) -> dict[str, Any]:
+    """A custom action's structured message beside the text: its buttons, image and custom payload, when it has
+    them (a custom payload of 0, false or an empty list is one)."""
+    shown: dict[str, Any] = {"buttons": reply.buttons} if reply.buttons else {}
+    shown.update({key: value for key, value in (("image", reply.image), ("custom", reply.custom))
+                  if value is not None})
+    return shown
+
+
 def record(reply: BotReply, flagged: bool) -> BotReplyRecord:
     """What the transcript keeps of a reply."""
-    shown = {key: value for key, value in (("buttons", reply.buttons), ("image", reply.image),
-                                           ("custom", reply.custom)) if value}
+    shown = structured(reply)
     data = {key: value for key, value in (("message", shown), ("actions", reply.actions)) if value}
     return BotReplyRecord(
         reply_id=reply.reply_id, text=reply.text, intent=reply.intent, confidence=reply.confidence,
