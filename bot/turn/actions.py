@@ -31,11 +31,12 @@ import anyio.to_thread
 from bot.rasa import events
 from bot.rasa.action_client import ActionRejected
 from bot.rasa.assistant import RasaAssistant
+from bot.rasa.custom_slots import extract_on_server, extraction_actions
 from bot.rasa.dialogue import ActionRunner, ActionTurn
 from bot.rasa.tracker import Tracker
 from bot.turn.memory import ConversationMemory
 from bot.turn.outcome import BotReply, Turn, record
-from bot.turn.policy import Route
+from bot.turn.policy import HANDOFF_INTENTS, SMALLTALK_INTENTS, Route
 
 if TYPE_CHECKING:
     from bot.turn.engine import DialogueEngine
@@ -114,11 +115,26 @@ class RasaTurn:
     async def _act(self, heard: Heard, text: str) -> tuple[list[BotReply], ActionTurn | None]:
         """The replies to the message, and what the actions did (None when no action answered it)."""
         assistant, tracker, base = self.assistant, heard.tracker, heard.base
+        extractors = extraction_actions(assistant.domain)
+        server = assistant.action_server() if extractors else None
+        if server is None:
+            return await self._answer(heard, text)
+        try:  # the action server's part of slot filling, before anything answers
+            extracted = await extract_on_server(server, assistant.domain, tracker, extractors)
+        finally:
+            await server.aclose()
+        heard.added.extend(extracted)
+        said = [_from_bot(base, event, "action_extract_slots") for event in extracted if event["event"] == "bot"]
+        replies, turn = await self._answer(heard, text)
+        return [*said, *replies], turn
+
+    async def _answer(self, heard: Heard, text: str) -> tuple[list[BotReply], ActionTurn | None]:
+        assistant, tracker, base = self.assistant, heard.tracker, heard.base
         rules, intent, form = assistant.rules, base.intent, tracker.active_loop_name
         own, starts = rules.actions_for(intent), rules.form_for(intent)
         wanted = [*own, starts] if starts and starts != form else own
         if form is None and not wanted:
-            return [self._said(tracker, base)], None
+            return [self._said(tracker, self._unclaimed(base))], None
         server = assistant.action_server()
         runner = ActionRunner(server, assistant.domain, rules, assistant.slots)
         turn = ActionTurn(slots_before=heard.slots_before)
@@ -135,7 +151,7 @@ class RasaTurn:
                 if wanted:
                     replies += await self._run(runner, tracker, turn, wanted, base)
                 else:
-                    replies.append(self._said(tracker, base, turn))
+                    replies.append(self._said(tracker, self._unclaimed(base), turn))
                 resumed = tracker.active_loop_name
                 if turn.failed is None and resumed is not None and resumed == form:  # back to its question
                     self._add(tracker, turn, events.loop_interrupted(True))
@@ -158,6 +174,18 @@ class RasaTurn:
             elif kind == "bot":
                 said.append(_from_bot(base, event, action))
         return said
+
+    def _unclaimed(self, base: BotReply) -> BotReply:
+        """The reply of the usual routes; for a pressed button no rule claims, the one its intent's route gives
+        (it was never classified, so it has no FAQ answer)."""
+        if base.route is not Route.ACTION:
+            return base
+        replies = self.engine.replies
+        if base.intent in SMALLTALK_INTENTS:
+            return replace(base, text=replies.smalltalk(base.intent), route=Route.SMALLTALK)
+        if base.intent in HANDOFF_INTENTS:
+            return replace(base, text=replies.handoff, route=Route.HANDOFF)
+        return replace(base, text=replies.low_confidence, route=Route.FALLBACK)
 
     def _failed(self, base: BotReply, turn: ActionTurn, replies: list[BotReply]) -> list[BotReply]:
         """The replies, with the customer's answer when an action failed."""
@@ -201,7 +229,7 @@ class RasaTurn:
         if paused and handoff is None:  # an action's ``pause``: a person takes over
             handoff = "asked"
         self._add(tracker, None, events.action("action_listen"))
-        new_events = [*heard.added, *(turn.events if turn else [_bot_event(r) for r in replies]),
+        new_events = [*heard.added, *(turn.events if turn else [_bot_event(r) for r in replies if r.action is None]),
                       events.action("action_listen")]
         message_id, reply_ids = engine.store.log_replies(
             conversation_id, stored, client_id, record(decision, flagged),

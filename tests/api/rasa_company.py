@@ -27,7 +27,9 @@ def rasa_company(tmp_path: Path, demo_data_dir: Path) -> Path:
     shutil.copytree(DEMO, company, ignore=shutil.ignore_patterns("actions", "*.jsonl", "*.csv"))
     domain = yaml.safe_load((company / "domain.yml").read_text())
     domain["intents"] += list(MISBEHAVING)
-    domain["actions"] += list(MISBEHAVING.values())
+    domain["actions"] += [*MISBEHAVING.values(), "action_guess_shoe_size"]
+    domain["slots"]["shoe_size"] = {"type": "text", "influence_conversation": False,  # filled on the server
+                                    "mappings": [{"type": "custom", "action": "action_guess_shoe_size"}]}
     (company / "domain.yml").write_text(yaml.safe_dump(domain, sort_keys=False))
     rules = yaml.safe_load((company / "rules.yml").read_text())
     rules["rules"] += [{"rule": f"run {action}", "steps": [{"intent": intent}, {"action": action}]}

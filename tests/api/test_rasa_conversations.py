@@ -67,6 +67,12 @@ def test_an_order_question_in_words_reaches_the_action(rasa_server: LiveServer) 
     assert "4471" in told.text and "on its way" in told.text
 
 
+def test_a_pressed_button_no_rule_claims_gets_its_route(rasa_server: LiveServer) -> None:
+    with Customer.open(rasa_server.ws_url) as customer:
+        answer = customer.ask("/deny")  # "No" pressed long after its question: nothing runs for it
+    assert answer.start["route"] == "fallback" and answer.text
+
+
 def test_the_return_form_refuses_an_unknown_order_then_takes_a_good_one(rasa_server: LiveServer) -> None:
     with Customer.open(rasa_server.ws_url) as customer:
         first = customer.ask("/return_item")
@@ -180,6 +186,15 @@ def test_a_slow_action_holds_up_only_its_own_conversation(tmp_path: Path, demo_d
         assert slow and slow[0].text == "finally"
     finally:
         stop_server(server)
+
+
+def test_a_custom_slot_mapping_is_filled_by_its_action_on_every_message(rasa_server: LiveServer) -> None:
+    with Customer.open(rasa_server.ws_url) as customer:
+        answer = customer.ask("do these boots come in 42")  # answered by the FAQ; the slot fills all the same
+        conversation = customer.session["conversation_id"]
+    assert answer.start["route"] != "action"
+    filled = [e for e in events_of(rasa_server, conversation) if e["event"] == "slot" and e["name"] == "shoe_size"]
+    assert [e["value"] for e in filled] == ["42"]
 
 
 def test_the_console_shows_an_action_turn(rasa_server: LiveServer) -> None:

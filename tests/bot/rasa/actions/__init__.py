@@ -4,6 +4,7 @@ from demo.actions.actions import ActionCancelOrder, ActionOrderStatus, ActionSub
 from tests.bot.rasa.actions.misbehaving import (
     ActionCrash,
     ActionForever,
+    ActionGuessShoeSize,
     ActionPause,
     ActionReject,
     ActionSlow,
@@ -12,6 +13,7 @@ from tests.bot.rasa.actions.misbehaving import (
     ValidateProbeForm,
 )
 
-__all__ = ["ActionCancelOrder", "ActionCrash", "ActionForever", "ActionOrderStatus", "ActionPause", "ActionReject",
+__all__ = ["ActionCancelOrder", "ActionCrash", "ActionForever", "ActionGuessShoeSize",
+           "ActionOrderStatus", "ActionPause", "ActionReject",
            "ActionSlow", "ActionStrangeEvent", "ActionSubmitReturn", "ActionThenStatus", "ValidateProbeForm",
            "ValidateReturnForm"]

@@ -92,3 +92,14 @@ class ValidateProbeForm(Action):
             "tail": tail, "latest_action": tracker.latest_action_name, "active_loop": tracker.active_loop_name,
             "requested": tracker.get_slot("requested_slot"), "slots_to_validate": tracker.slots_to_validate()})
         return []
+
+
+class ActionGuessShoeSize(Action):
+    """A ``custom`` slot mapping's action: fills shoe_size from a European size in the message."""
+
+    def name(self) -> str:
+        return "action_guess_shoe_size"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
+        sizes = [word for word in (tracker.latest_message.get("text") or "").split() if word in ("41", "42", "43")]
+        return [SlotSet("shoe_size", sizes[-1])] if sizes else []
