@@ -22,6 +22,7 @@ from bot.rasa.action_client import ActionCallFailed, ActionServer
 from bot.rasa.domain import Domain
 from bot.rasa.endpoints import ActionEndpoint, load_action_endpoint
 from bot.rasa.entities import EntityExtractor
+from bot.rasa.responses import bot_messages
 from bot.rasa.rules import Rules
 from bot.rasa.slots import Message, SlotFiller
 from bot.rasa.tracker import REQUESTED_SLOT, Tracker
@@ -68,11 +69,14 @@ class RasaAssistant:
         return Tracker(conversation_id, self.domain.initial_slots(), stored)
 
     def heard(self, tracker: Tracker, text: str, message_id: str | None, intent: str, confidence: float,
-              ranking: list[tuple[str, float]], entities: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+              ranking: list[tuple[str, float]], entities: list[dict[str, Any]] | None = None,
+              started: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """Add a customer message to ``tracker``: its ``user`` event (intent, entities), then the slots it fills.
         ``entities`` replaces the extractor's (a button's ``/intent{...}`` payload names them). Returns the
-        events added, to be stored with the turn; a new conversation's start comes first, as Rasa logs it."""
-        started = self.session_start(tracker)
+        events added, to be stored with the turn; a new session's start comes first, as Rasa logs it (``started``
+        when it was already run, by the team's own ``action_session_start``)."""
+        if started is None:
+            started = self.session_start(tracker)
         for event in started:
             tracker.apply(event)
         parse_data = {
@@ -107,6 +111,27 @@ class RasaAssistant:
                    if carry_over and tracker.events and value is not None and name != REQUESTED_SLOT]
         return [events.action("action_session_start"), events.session_started(), *carried,
                 events.action("action_listen")]
+
+    def overrides(self, default_action: str) -> bool:
+        """Whether the domain declares one of Rasa's default actions as its own, to run on the action server
+        instead (Rasa's ``action_for_name_or_text``), e.g. an ``action_session_start`` that sets slots."""
+        return default_action in self.domain.actions
+
+    async def start_session_on_server(self, tracker: Tracker) -> list[dict[str, Any]]:
+        """The events of the team's own ``action_session_start`` (logged as the action, then its events, as Rasa
+        does). When it fails the session opens as Rasa's default would, so the message is still answered."""
+        server = self.action_server()
+        if server is None:
+            return self.session_start(tracker)
+        try:
+            result = await server.run("action_session_start", tracker)
+        except ActionCallFailed as exc:
+            log.error("the action server's action_session_start failed, so the default ran: %s", exc)
+            return self.session_start(tracker)
+        finally:
+            await server.aclose()
+        said = bot_messages(result.responses, self.domain.responses, dict(tracker.slots), tracker.latest_input_channel)
+        return [events.action("action_session_start"), *said, *result.events]
 
     def action_server(self) -> ActionServer | None:
         """A client for the company's action server (None when none is configured); close it after use."""

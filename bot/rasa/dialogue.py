@@ -98,7 +98,7 @@ class ActionRunner:
         """One action; the actions to run after it, or None when the chain stops here."""
         if name in self.domain.forms:
             return await self._run_form(tracker, name, turn)
-        if name in DEFAULTS:
+        if name in DEFAULTS and name not in self.domain.actions:  # declared in the domain: the team's own
             for event in [events.action(name), *DEFAULTS[name]()]:
                 self._add(tracker, turn, event)
             return []

@@ -12,8 +12,9 @@ from typing import Any
 
 # What an action server may send back that the tracker understands; anything else is logged and skipped.
 APPLIED = frozenset({
-    "slot", "reset_slots", "followup", "restart", "session_started", "active_loop", "action_execution_rejected",
-    "pause", "resume", "bot", "user_featurization", "action", "loop_interrupted",
+    "user", "slot", "reset_slots", "followup", "restart", "session_started", "active_loop",
+    "action_execution_rejected", "pause", "resume", "bot", "user_featurization", "action", "loop_interrupted",
+    "rewind", "undo", "entities", "agent", "export",
 })
 
 

@@ -58,15 +58,30 @@ class Tracker:
     def apply(self, event: dict[str, Any]) -> bool:
         """Add one event and update the state as Rasa does; False (and nothing changes) for an unknown type."""
         kind = event.get("event")
-        if kind != "user" and kind not in APPLIED:
-            log.warning("skipping an event Helpline does not know: %r", kind)
+        if kind not in APPLIED:
+            if kind in ("reminder", "cancel_reminder"):
+                log.warning("skipping %r: Helpline does not schedule Rasa reminders", kind)
+            else:
+                log.warning("skipping an event Helpline does not know: %r", kind)
             return False
         self.events.append(event)
+        if kind in ("rewind", "undo"):  # Rasa: reset, then replay what the reverts leave
+            self._reset()
+            for kept in applied_events(self.events):
+                self._play(kept)
+        else:
+            self._play(event)
+        return True
+
+    def _play(self, event: dict[str, Any]) -> None:
+        """What one event does to the state (``Event.apply_to``); the events list is left alone."""
+        kind = event.get("event")
         if kind == "user":
             self.latest_message = copy.deepcopy(event.get("parse_data") or empty_message())
             self.latest_message.setdefault("text", event.get("text"))
             self.latest_message.setdefault("message_id", event.get("message_id"))
             self.latest_input_channel = event.get("input_channel")
+            self.followup_action = None
         elif kind == "slot":
             self._set_slot(event.get("name"), event.get("value"))
         elif kind == "action":
@@ -88,9 +103,14 @@ class Tracker:
             self.paused = kind == "pause"
         elif kind == "reset_slots":
             self.slots = dict(self.initial_slots)
-        elif kind in ("restart", "session_started"):
+        elif kind == "entities":
+            self._add_entities(event.get("entities"))
+        elif kind == "restart":
             self._reset()
-        return True  # bot and user_featurization change no state Rasa sends
+            self.followup_action = "action_session_start"  # Rasa opens a new session next
+        elif kind == "session_started":
+            self._reset()
+        # bot, user_featurization, agent, export and reminders change no state Rasa sends
 
     def current_state(self) -> dict[str, Any]:
         """What Rasa sends an action server as ``tracker``: ``current_state(EventVerbosity.ALL)``."""
@@ -114,6 +134,13 @@ class Tracker:
         else:  # Rasa keeps the event and logs the unknown slot
             log.warning("an action set slot %r, which the domain does not declare", name)
 
+    def _add_entities(self, entities: Any) -> None:
+        """``entities``: more entities for the customer's latest message (only right after it, as in Rasa)."""
+        if self.latest_action_name != "action_listen" or not isinstance(entities, list):
+            return
+        known = self.latest_message.setdefault("entities", [])
+        known.extend(entity for entity in entities if entity not in known)
+
     def _change_loop(self, name: Any) -> None:
         if isinstance(name, str) and name:
             self.active_loop = {"name": name, "is_interrupted": False, "rejected": False,
@@ -129,3 +156,30 @@ class Tracker:
         self.followup_action = None
         self.paused = False
         self.active_loop = {}
+
+
+def applied_events(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events still in force (``DialogueStateTracker.applied_events``): a restart or a new session clears
+    what came before, ``undo`` takes back the last action and what followed it, ``rewind`` the customer's last
+    message and the listen before it."""
+    kept: list[dict[str, Any]] = []
+    for event in stored:
+        kind = event.get("event")
+        if kind in ("restart", "session_started"):
+            kept = []
+        elif kind == "undo":
+            _drop_back_to(kept, "action")
+        elif kind == "rewind":
+            _drop_back_to(kept, "user")
+            _drop_back_to(kept, "action")
+        else:
+            kept.append(event)
+    return kept
+
+
+def _drop_back_to(kept: list[dict[str, Any]], kind: str) -> None:
+    """Remove events from the end of ``kept`` up to and including the last one of ``kind`` (none: keep all)."""
+    for index in range(len(kept) - 1, -1, -1):
+        if kept[index].get("event") == kind:
+            del kept[index:]
+            return

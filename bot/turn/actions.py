@@ -37,6 +37,7 @@ from bot.rasa.tracker import Tracker
 from bot.turn.memory import ConversationMemory
 from bot.turn.outcome import BotReply, Turn, record
 from bot.turn.policy import HANDOFF_INTENTS, SMALLTALK_INTENTS, Route
+from training.data import OOS_LABELS
 
 if TYPE_CHECKING:
     from bot.turn.engine import DialogueEngine
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 PAYLOAD = re.compile(r"^/(?P<intent>[\w.-]+)(?P<entities>\{.*\})?$", re.DOTALL)
 LEAVE_WORDS = re.compile(r"\b(never\s?mind|forget (it|about it)|stop (it|this|that)|cancel (it|this|that))\b", re.I)
 LEAVE_INTENTS = frozenset({"stop"})  # Rasa's usual name for "I don't want to go on"
+NLU_FALLBACK = "nlu_fallback"  # the intent Rasa's FallbackClassifier gives a message NLU is unsure of
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Heard:
     """The message as the tracker took it in."""
 
     base: BotReply  # the reply the FAQ routes would give (or, for a payload, just its intent)
+    intent: str  # as Rasa names it: ``nlu_fallback`` when the classifier is unsure
+    text: str
     tracker: Tracker
     added: list[dict[str, Any]]  # the events the message added (its start, ``user``, the slots it filled)
     slots_before: dict[str, Any]
@@ -86,15 +90,37 @@ class RasaTurn:
                                                     engine.settings.context_turns)
         stored = engine.redactor.redact(text)
         try:
-            heard = await anyio.to_thread.run_sync(self._hear, conversation_id, text, client_id, memory)
-            replies, turn = await self._act(heard, text)
+            heard = await self._hear(conversation_id, text, client_id, memory)
+            replies, turn = await self._act(heard)
         except Exception:  # the message is kept even when the bot cannot answer it
             await anyio.to_thread.run_sync(engine.store.log_customer, conversation_id, stored, client_id)
             raise
         return await anyio.to_thread.run_sync(self._log, conversation_id, stored, client_id, memory, heard,
                                               replies, turn, started)
 
-    def _hear(self, conversation_id: str, text: str, client_id: str | None, memory: ConversationMemory) -> Heard:
+    async def _hear(self, conversation_id: str, text: str, client_id: str | None,
+                    memory: ConversationMemory) -> Heard:
+        """Classify the message and add it to the conversation's tracker (a new session opened first)."""
+        assistant = self.assistant
+        base, intent, entities, tracker = await anyio.to_thread.run_sync(self._understand, conversation_id, text,
+                                                                        memory)
+        resumed = [events.resume()] if tracker.paused else []  # paused by an action, and now the bot's again
+        for event in resumed:
+            tracker.apply(event)
+        before = dict(tracker.slots)
+        started = None
+        if assistant.overrides("action_session_start") and assistant.session_start(tracker):
+            started = await assistant.start_session_on_server(tracker)
+        ranking = base.ranking
+        if intent != base.intent:  # Rasa's FallbackClassifier: nlu_fallback first, then what NLU ranked
+            ranking = [(intent, base.confidence), *ranking]
+        added = resumed + assistant.heard(tracker, text, client_id, intent, base.confidence, ranking, entities,
+                                          started)
+        return Heard(base, intent, text, tracker, added, before)
+
+    def _understand(self, conversation_id: str, text: str, memory: ConversationMemory
+                    ) -> tuple[BotReply, str, list[dict[str, Any]] | None, Tracker]:
+        """The routes' reply, the intent as Rasa names it, a payload's entities, and the stored tracker."""
         assistant, engine = self.assistant, self.engine
         pressed = payload(text, assistant.domain.intents)
         if pressed is not None:
@@ -103,34 +129,26 @@ class RasaTurn:
                             model_version=engine.models.classifier.version)
         else:
             entities, base = None, engine.decide(text, memory.recent)
-        tracker = assistant.tracker(conversation_id, engine.store.rasa_events(conversation_id))
-        resumed = [events.resume()] if tracker.paused else []  # paused by an action, and now the bot's again
-        for event in resumed:
-            tracker.apply(event)
-        before = dict(tracker.slots)
-        added = resumed + assistant.heard(tracker, text, client_id, base.intent, base.confidence, base.ranking,
-                                          entities)
-        return Heard(base, tracker, added, before)
+            intent = NLU_FALLBACK if not base.in_scope and base.intent not in OOS_LABELS else base.intent
+        return base, intent, entities, assistant.tracker(conversation_id, engine.store.rasa_events(conversation_id))
 
-    async def _act(self, heard: Heard, text: str) -> tuple[list[BotReply], ActionTurn | None]:
+    async def _act(self, heard: Heard) -> tuple[list[BotReply], ActionTurn | None]:
         """The replies to the message, and what the actions did (None when no action answered it)."""
-        assistant, tracker, base = self.assistant, heard.tracker, heard.base
+        assistant, tracker = self.assistant, heard.tracker
         extractors = extraction_actions(assistant.domain)
         server = assistant.action_server() if extractors else None
-        if server is None:
-            return await self._answer(heard, text)
-        try:  # the action server's part of slot filling, before anything answers
-            extracted = await extract_on_server(server, assistant.domain, tracker, extractors)
-        finally:
-            await server.aclose()
-        heard.added.extend(extracted)
-        said = [_from_bot(base, event, "action_extract_slots") for event in extracted if event["event"] == "bot"]
-        replies, turn = await self._answer(heard, text)
+        if server is not None:
+            try:  # the action server's part of slot filling, before anything answers
+                heard.added.extend(await extract_on_server(server, assistant.domain, tracker, extractors))
+            finally:
+                await server.aclose()
+        said = _said_before(heard.base, heard.added)  # a session start's or a slot extraction's messages
+        replies, turn = await self._answer(heard)
         return [*said, *replies], turn
 
-    async def _answer(self, heard: Heard, text: str) -> tuple[list[BotReply], ActionTurn | None]:
-        assistant, tracker, base = self.assistant, heard.tracker, heard.base
-        rules, intent, form = assistant.rules, base.intent, tracker.active_loop_name
+    async def _answer(self, heard: Heard) -> tuple[list[BotReply], ActionTurn | None]:
+        assistant, tracker, base, text = self.assistant, heard.tracker, heard.base, heard.text
+        rules, intent, form = assistant.rules, heard.intent, tracker.active_loop_name
         own, starts = rules.actions_for(intent), rules.form_for(intent)
         wanted = [*own, starts] if starts and starts != form else own
         if form is None and not wanted:
@@ -256,6 +274,19 @@ def _from_bot(base: BotReply, event: dict[str, Any], action: str | None) -> BotR
     image = data.get("image") if isinstance(data.get("image"), str) else None
     return replace(base, reply_id=uuid.uuid4().hex, text=event.get("text") or "", route=Route.ACTION, action=action,
                    buttons=buttons, image=image, custom=data.get("custom"), faq_id=None, score=None, suggestions=[])
+
+
+def _said_before(base: BotReply, added: list[dict[str, Any]]) -> list[BotReply]:
+    """The bot messages among the events a message added before any rule ran, naming the action that said each."""
+    said, action = [], "action_extract_slots"
+    for event in added:
+        if event.get("event") == "action":
+            action = event.get("name") or action
+        elif event.get("event") == "user":
+            action = "action_extract_slots"
+        elif event.get("event") == "bot":
+            said.append(_from_bot(base, event, action))
+    return said
 
 
 def _bot_event(reply: BotReply) -> dict[str, Any]:

@@ -118,6 +118,7 @@ class DialogueEngine:
             ranking=[(label, round(p, 4)) for label, p in prediction.ranking],
             model_version=models.classifier.version,
             followed_up=followed_up,
+            in_scope=prediction.in_scope,
         )
         if decision.route is Route.SMALLTALK:
             return replace(base, text=self.replies.smalltalk(prediction.intent))

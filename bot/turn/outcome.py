@@ -26,6 +26,7 @@ class BotReply:
     model_version: str = ""
     latency_ms: float = 0.0
     followed_up: bool = False
+    in_scope: bool = True  # False when the classifier was unsure or named an out-of-scope label
     action: str | None = None  # the custom action (or response) that said it
     buttons: list[dict[str, Any]] = field(default_factory=list)  # Rasa buttons: a title, and the payload it sends
     image: str | None = None

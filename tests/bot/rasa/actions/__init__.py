@@ -3,17 +3,19 @@
 from demo.actions.actions import ActionCancelOrder, ActionOrderStatus, ActionSubmitReturn, ValidateReturnForm
 from tests.bot.rasa.actions.misbehaving import (
     ActionCrash,
+    ActionDidYouMean,
     ActionForever,
     ActionGuessShoeSize,
     ActionPause,
     ActionReject,
+    ActionSessionStart,
     ActionSlow,
     ActionStrangeEvent,
     ActionThenStatus,
     ValidateProbeForm,
 )
 
-__all__ = ["ActionCancelOrder", "ActionCrash", "ActionForever", "ActionGuessShoeSize",
-           "ActionOrderStatus", "ActionPause", "ActionReject",
+__all__ = ["ActionCancelOrder", "ActionCrash", "ActionDidYouMean", "ActionForever", "ActionGuessShoeSize",
+           "ActionOrderStatus", "ActionPause", "ActionReject", "ActionSessionStart",
            "ActionSlow", "ActionStrangeEvent", "ActionSubmitReturn", "ActionThenStatus", "ValidateProbeForm",
            "ValidateReturnForm"]

@@ -1,4 +1,5 @@
-"""Actions that fail the ways real ones do: refuse to run, crash, or take too long."""
+"""Actions that fail the ways real ones do (refuse to run, crash, take too long), and ones that use the less
+common parts of Rasa: a team's own session start, a fallback that takes the message back."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
+from rasa_sdk.events import (
+    ActionExecuted,
+    ConversationPaused,
+    FollowupAction,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
 
@@ -103,3 +111,27 @@ class ActionGuessShoeSize(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
         sizes = [word for word in (tracker.latest_message.get("text") or "").split() if word in ("41", "42", "43")]
         return [SlotSet("shoe_size", sizes[-1])] if sizes else []
+
+
+class ActionSessionStart(Action):
+    """A team's own ``action_session_start``: greets, and sets a slot every session starts with."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
+        dispatcher.utter_message(text="Welcome to Northwind!")
+        return [SessionStarted(), SlotSet("customer_tier", "gold"), ActionExecuted("action_listen")]
+
+
+class ActionDidYouMean(Action):
+    """A two-stage-fallback style action: offers NLU's best guess and takes the unclear message back."""
+
+    def name(self) -> str:
+        return "action_did_you_mean"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[Any]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        guess = ranking[1]["name"] if len(ranking) > 1 else "nothing"
+        dispatcher.utter_message(text=f"Did you mean {guess}?", buttons=[{"title": "Yes", "payload": f"/{guess}"}])
+        return [UserUtteranceReverted()]
