@@ -19,7 +19,6 @@ transaction.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -37,12 +36,12 @@ from bot.rasa.tracker import Tracker
 from bot.turn.memory import ConversationMemory
 from bot.turn.outcome import BotReply, Turn, record
 from bot.turn.policy import HANDOFF_INTENTS, SMALLTALK_INTENTS, Route
+from bot.turn.rasa_messages import payload, said_in
 from training.data import OOS_LABELS
 
 if TYPE_CHECKING:
     from bot.turn.engine import DialogueEngine
 
-PAYLOAD = re.compile(r"^/(?P<intent>[\w.-]+)(?P<entities>\{.*\})?$", re.DOTALL)
 LEAVE_WORDS = re.compile(r"\b(never\s?mind|forget (it|about it)|stop (it|this|that)|cancel (it|this|that))\b", re.I)
 LEAVE_INTENTS = frozenset({"stop"})  # Rasa's usual name for "I don't want to go on"
 NLU_FALLBACK = "nlu_fallback"  # the intent Rasa's FallbackClassifier gives a message NLU is unsure of
@@ -58,21 +57,6 @@ class Heard:
     tracker: Tracker
     added: list[dict[str, Any]]  # the events the message added (its start, ``user``, the slots it filled)
     slots_before: dict[str, Any]
-
-
-def payload(text: str, intents: list[str]) -> tuple[str, list[dict[str, Any]]] | None:
-    """A button payload, ``/intent`` or ``/intent{"slot": "value"}``: its intent and entities (None otherwise)."""
-    match = PAYLOAD.match(text.strip())
-    if match is None or match["intent"] not in intents:
-        return None
-    try:
-        given = json.loads(match["entities"]) if match["entities"] else {}
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(given, dict):
-        return None
-    return match["intent"], [{"entity": name, "value": value, "start": 0, "end": len(text), "extractor": "payload"}
-                             for name, value in given.items()]
 
 
 class RasaTurn:
@@ -142,7 +126,7 @@ class RasaTurn:
                 heard.added.extend(await extract_on_server(server, assistant.domain, tracker, extractors))
             finally:
                 await server.aclose()
-        said = _said_before(heard.base, heard.added)  # a session start's or a slot extraction's messages
+        said = said_in(heard.base, heard.added, "action_extract_slots")  # a session start's, slot extraction's
         replies, turn = await self._answer(heard)
         return [*said, *replies], turn
 
@@ -184,14 +168,7 @@ class RasaTurn:
         """Run ``actions``; their messages, as replies naming the action that said each."""
         start = len(turn.events)
         await runner.run(tracker, actions, turn)
-        said, action = [], None
-        for event in turn.events[start:]:
-            kind = event.get("event")
-            if kind in ("action", "action_execution_rejected"):
-                action = event.get("name")
-            elif kind == "bot":
-                said.append(_from_bot(base, event, action))
-        return said
+        return said_in(base, turn.events[start:])
 
     def _unclaimed(self, base: BotReply) -> BotReply:
         """The reply of the usual routes; for a pressed button no rule claims, the one its intent's route gives
@@ -266,27 +243,6 @@ class RasaTurn:
             return Turn(conversation_id, message_id)
         return Turn(conversation_id, message_id, replies[0], reply_ids[0], handoff, tuple(replies[1:]),
                     tuple(reply_ids[1:]))
-
-
-def _from_bot(base: BotReply, event: dict[str, Any], action: str | None) -> BotReply:
-    data = event.get("data") or {}
-    buttons = [b for b in data.get("buttons") or [] if isinstance(b, dict) and (b.get("title") or b.get("payload"))]
-    image = data.get("image") if isinstance(data.get("image"), str) else None
-    return replace(base, reply_id=uuid.uuid4().hex, text=event.get("text") or "", route=Route.ACTION, action=action,
-                   buttons=buttons, image=image, custom=data.get("custom"), faq_id=None, score=None, suggestions=[])
-
-
-def _said_before(base: BotReply, added: list[dict[str, Any]]) -> list[BotReply]:
-    """The bot messages among the events a message added before any rule ran, naming the action that said each."""
-    said, action = [], "action_extract_slots"
-    for event in added:
-        if event.get("event") == "action":
-            action = event.get("name") or action
-        elif event.get("event") == "user":
-            action = "action_extract_slots"
-        elif event.get("event") == "bot":
-            said.append(_from_bot(base, event, action))
-    return said
 
 
 def _bot_event(reply: BotReply) -> dict[str, Any]:
