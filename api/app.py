@@ -10,9 +10,12 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
+from api.log_scrub import scrub_server_logs
 from api.routes import admin, agent_api, agent_ws, auth, console, customer_ws, gaps, health, models, pages
 from api.routes.pages import STATIC
+from api.throttle import AddressLimits
 from bot.runtime import Runtime
 from bot.settings import Settings
 
@@ -23,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scrub_server_logs()  # after the server set up its logging
         loading = asyncio.create_task(runtime.start())
         yield
         loading.cancel()
@@ -38,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=JSONResponse,
     )
     app.state.runtime = runtime
+    app.state.address_limits = AddressLimits(runtime.settings)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
     for module in (health, customer_ws, agent_ws, auth, agent_api, admin, models, gaps, console, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

@@ -39,8 +39,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
         # No permessage-deflate: chat frames are a few hundred bytes, and compressing them cost 2.5% of a busy
         # server's CPU (benchmarks/RESULTS.md, the end-to-end profile) plus a zlib context kept per connection.
+        # A frame over HELPLINE_MAX_FRAME_BYTES gets an error frame from the app; four times that is cut off by the
+        # protocol (close 1009), so no visitor makes the server buffer megabytes. X-Forwarded-For is believed only
+        # from the configured proxies (uvicorn would otherwise believe it from 127.0.0.1, i.e. from anyone there).
+        proxies = settings.proxies
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
-                    ws_per_message_deflate=False)
+                    ws_per_message_deflate=False, ws_max_size=4 * settings.max_frame_bytes,
+                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
     return 0
 
 

@@ -11,6 +11,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from starlette.requests import HTTPConnection
 
+from api.origins import cross_site_write
+from api.throttle import AddressLimits
 from bot.conversations.handoff import HandoffService
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -29,8 +31,14 @@ def get_settings(connection: HTTPConnection) -> Settings:
     return get_runtime(connection).settings
 
 
+def get_address_limits(connection: HTTPConnection) -> AddressLimits:
+    limits: AddressLimits = connection.app.state.address_limits
+    return limits
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+AddressLimitsDep = Annotated[AddressLimits, Depends(get_address_limits)]
 
 
 # the bot's parts: 503 until loaded (with the load error once loading failed) -------------------
@@ -83,16 +91,23 @@ def get_accounts(store: StoreDep, settings: SettingsDep) -> Accounts:
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 
-def session_token(connection: HTTPConnection) -> str | None:
-    """The agent's token: ``Authorization: Bearer``, else the console's cookie, else (sockets only) ``?token=``."""
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of an ``Authorization: Bearer`` header."""
     scheme, _, credentials = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    if connection.cookies.get(SESSION_COOKIE):
-        return connection.cookies[SESSION_COOKIE]
-    if connection.scope["type"] == "websocket":
-        return connection.query_params.get("token") or None
-    return None
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+
+
+def session_token(connection: HTTPConnection) -> str | None:
+    """The agent's token: ``Authorization: Bearer``, else the console's cookie (never a URL, which logs keep)."""
+    return bearer_token(connection) or connection.cookies.get(SESSION_COOKIE) or None
+
+
+def refuse_cross_site(connection: HTTPConnection) -> None:
+    """403 for a state change riding on the console's cookie from another site's page (CSRF): the cookie's
+    SameSite=Strict does not cover a site on the same registrable domain, so ``Origin`` is checked too."""
+    if bearer_token(connection) is None and connection.cookies.get(SESSION_COOKIE) and cross_site_write(connection):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused: send it from the console's own "
+                                                       "pages, or with an Authorization header")
 
 
 def authenticate(connection: HTTPConnection, accounts: Accounts) -> AgentInfo | None:
@@ -117,6 +132,7 @@ def current_agent(connection: HTTPConnection, accounts: AccountsDep) -> AgentInf
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "log in as an agent", headers={"WWW-Authenticate": "Bearer"}
         )
+    refuse_cross_site(connection)
     return agent
 
 

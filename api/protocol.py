@@ -35,10 +35,27 @@ class PingIn(BaseModel):
     type: Literal["ping"]
 
 
-AnyClientFrame = MessageIn | FeedbackIn | TypingIn | PingIn
+class StartIn(BaseModel):
+    """The first frame of a new conversation."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["start"]
+
+
+class ResumeIn(BaseModel):
+    """The first frame of a socket that goes on with a conversation: its id and secret token (never in the URL,
+    where logs would keep them)."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["resume"]
+    conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    token: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+AnyClientFrame = MessageIn | FeedbackIn | TypingIn | PingIn | StartIn | ResumeIn
 ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
 _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
-KNOWN_TYPES = ("message", "feedback", "typing", "ping")
+KNOWN_TYPES = ("message", "feedback", "typing", "ping", "start", "resume")
 
 
 class FrameError(ValueError):
@@ -56,6 +73,9 @@ def parse_client_frame(raw: str, max_chars: int) -> AnyClientFrame:
         data: Any = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise FrameError("bad_json", f"frame is not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    except (ValueError, RecursionError) as exc:  # a number too long to convert, or nesting too deep
+        raise FrameError("bad_json", "frame is not JSON this server reads (too deeply nested, or a number "
+                                     "too long)") from exc
     if not isinstance(data, dict):
         raise FrameError("bad_json", "frame must be a JSON object")
     kind = data.get("type")
@@ -78,9 +98,13 @@ def parse_client_frame(raw: str, max_chars: int) -> AnyClientFrame:
         raise FrameError("bad_field", f"{where}: {first['msg']}", client_id) from exc
 
 
-def error_frame(code: str, message: str, in_reply_to: str | None = None) -> dict[str, str | None]:
-    """An error frame; ``in_reply_to`` names the client message it concerns, when there is one."""
-    frame: dict[str, str | None] = {"type": "error", "code": code, "message": message}
+def error_frame(code: str, message: str, in_reply_to: str | None = None,
+                retry_after: float | None = None) -> dict[str, Any]:
+    """An error frame; ``in_reply_to`` names the client message it concerns, when there is one, and
+    ``retry_after`` says in how many seconds the same frame would be taken (for a limit)."""
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if in_reply_to is not None:
         frame["in_reply_to"] = in_reply_to
+    if retry_after is not None:
+        frame["retry_after"] = round(retry_after, 1)
     return frame

@@ -43,7 +43,7 @@ class Runtime:
         self.handoff: HandoffService | None = None
         self.worker: BatchWorker | None = None  # runs every model call, micro-batched across conversations
         self.reloader: Reloader | None = None  # swaps in promoted models and changed FAQs, once the bot is loaded
-        self.bus: EventBus = make_bus(settings.redis_url)
+        self.bus: EventBus = make_bus(settings.redis_url, settings.event_queue)
         self.error: str | None = None
         self._loaded = asyncio.Event()
         self._watch: asyncio.Task[None] | None = None
@@ -66,6 +66,7 @@ class Runtime:
             self.handoff = HandoffService(self.store, self.bus, self.faq_question)
             self.worker = start_worker(self.settings)
             self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store, self.worker)
+            self.engine.threads = anyio.CapacityLimiter(self.settings.customer_threads)
             assistant = self.engine.assistant = await anyio.to_thread.run_sync(load_assistant, self.settings)
             if assistant is not None:  # the company's Rasa side, when it has a domain
                 self._checks.append(asyncio.create_task(assistant.report_missing_actions()))

@@ -77,6 +77,41 @@ class Settings(BaseSettings):
         2, gt=0, description="How often a server checks for a promoted model or a changed FAQ, in seconds."
     )
 
+    # Abuse limits: each refusal is an error frame or an HTTP status, never a crash (api/throttle.py).
+    allowed_origins: str = Field(
+        "", description="Pages allowed to open the customer socket: a comma list of origins "
+        "(https://shop.example), '*' for any; empty: the server's own origin and localhost.",
+    )
+    trusted_proxies: str = Field(
+        "", description="Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For names the client; "
+        "empty: trust none, the peer is the client.",
+    )
+    max_frame_bytes: int = Field(16384, ge=1024, description="Largest customer socket frame read, in bytes.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest HTTP request body, in bytes.")
+    messages_per_minute: int = Field(30, ge=1, description="Messages one customer socket may send per minute.")
+    typing_per_minute: int = Field(120, ge=1, description="Typing frames one customer socket may send per minute.")
+    feedback_per_minute: int = Field(60, ge=1, description="Ratings one customer socket may send per minute.")
+    frame_burst: int = Field(10, ge=1, description="Frames of each kind a socket may send at once, above the rate.")
+    connections_per_minute: int = Field(60, ge=1, description="Customer sockets one address may open per minute.")
+    conversations_per_minute: int = Field(
+        20, ge=1, description="New conversations one address may start per minute.",
+    )
+    connections_per_address: int = Field(
+        50, ge=1, description="Customer sockets one address may hold open at once, per server.",
+    )
+    handshake_seconds: float = Field(
+        10, gt=0, description="How long a new customer socket may take to send its start or resume frame.",
+    )
+    conversation_idle_days: float = Field(
+        30, gt=0, description="Days without a message after which a conversation's resume token stops working.",
+    )
+    customer_threads: int = Field(
+        24, ge=1, description="Worker threads customer turns may use at once; agents keep their own.",
+    )
+    event_queue: int = Field(
+        256, ge=8, description="Live events kept for one slow socket before it is dropped (it reconnects).",
+    )
+
     redact_log: str = Field(
         "card", description="Kinds of personal data masked in stored transcripts at log time: a comma list of "
         "card, email, phone, iban (empty for none).",
@@ -112,6 +147,16 @@ class Settings(BaseSettings):
         if isinstance(value, list | tuple):
             compile_patterns(value)
         return value
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """``allowed_origins`` as a tuple (empty: the defaults)."""
+        return tuple(o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def proxies(self) -> list[str]:
+        """``trusted_proxies`` as a list."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def redact_log_kinds(self) -> tuple[str, ...]:

@@ -12,8 +12,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 
 from api.deps import SESSION_COOKIE, RuntimeDep, authenticate
+from api.outbox import Outbox, forward
 from api.protocol import error_frame
-from api.routes.customer_ws import READY_TIMEOUT_S, Outbox, forward
+from api.routes.customer_ws import READY_TIMEOUT_S
 from bot.conversations.events import AGENTS
 from bot.workspace.accounts import Accounts
 

@@ -5,10 +5,11 @@ Both answer without a login; wrong credentials and throttling are refusals mappe
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import SESSION_COOKIE, AccountsDep, SettingsDep, session_token
+from api.deps import SESSION_COOKIE, AccountsDep, SettingsDep, refuse_cross_site, session_token
+from api.origins import same_origin
 from api.schemas.auth import AgentOut, LoginIn, LoginOut
 from api.schemas.base import problem
 
@@ -17,10 +18,14 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 @router.post(
     "/login", response_model=LoginOut,
-    responses={401: problem("Wrong name or password"), 429: problem("Too many failures")},
+    responses={401: problem("Wrong name or password"), 403: problem("Sent from another site's page"),
+               429: problem("Too many failures")},
 )
 def login(body: LoginIn, request: Request, accounts: AccountsDep, settings: SettingsDep) -> JSONResponse:
     """Exchange a name and password for a session; sets the console's HttpOnly cookie too."""
+    origin = request.headers.get("origin")
+    if origin is not None and not same_origin(origin, request.headers.get("host")):  # login CSRF
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "log in from the console's own page")
     remote = request.client.host if request.client else None
     token, agent = accounts.login(body.name, body.password, remote)
     response = JSONResponse(LoginOut(token=token, agent=AgentOut(**agent.to_dict())).model_dump(mode="json"))
@@ -34,6 +39,7 @@ def login(body: LoginIn, request: Request, accounts: AccountsDep, settings: Sett
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(request: Request, accounts: AccountsDep, settings: SettingsDep) -> Response:
     """End the session of this cookie or bearer token (harmless when there is none)."""
+    refuse_cross_site(request)
     token = session_token(request)
     if token:
         accounts.logout(token)

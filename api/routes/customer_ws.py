@@ -1,22 +1,29 @@
-"""The customer socket ``/ws``: sessions, messages answered as streamed replies, feedback, live handoff."""
+"""The customer socket ``/ws``: sessions, messages answered as streamed replies, feedback, live handoff.
+
+One task reads the socket all the time, so pings are answered and limits applied however long a reply takes;
+messages wait in a short queue and are answered one after another, in order. Every refusal is an error frame
+and the socket stays usable; a turn that fails gets an ``internal`` error frame and the socket goes on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio.to_thread
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from api.deps import RuntimeDep
+from api.customer_session import Refused, admit, client_address, first_frame, open_session
+from api.deps import AddressLimitsDep, RuntimeDep
+from api.outbox import Outbox, forward
 from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, error_frame, parse_client_frame
+from api.throttle import SocketLimits
 from bot.conversations.events import customer_channel
 from bot.conversations.handoff import HandoffService
+from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.store.transcripts import TranscriptStore, UnknownConversation, UnknownReply
+from bot.store.transcripts import UnknownReply
 from bot.turn.engine import DialogueEngine
 from bot.turn.memory import ConversationMemory
 from bot.turn.outcome import BotReply, Turn, structured
@@ -25,166 +32,178 @@ from bot.turn.streaming import chunks
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-INVALID_TOKEN_CLOSE = 4401
 READY_TIMEOUT_S = 120.0
 
 
-class Outbox:
-    """Serialises sends: replies and live events (agent messages, state) share one socket."""
-
-    def __init__(self, websocket: WebSocket) -> None:
-        self.websocket = websocket
-        self._lock = asyncio.Lock()
-
-    async def send(self, frame: dict[str, Any]) -> None:
-        async with self._lock:
-            await self.websocket.send_json(frame)
+def too_big(raw: str, limit: int) -> bool:
+    """Whether a text frame is over ``limit`` bytes of UTF-8 (counted only when its length leaves a doubt)."""
+    return len(raw) > limit or (len(raw) * 4 > limit and len(raw.encode()) > limit)
 
 
 @router.websocket("/ws")
-async def customer_socket(
-    websocket: WebSocket, runtime: RuntimeDep, conversation_id: str | None = None, token: str | None = None
-) -> None:
+async def customer_socket(websocket: WebSocket, runtime: RuntimeDep, limits: AddressLimitsDep) -> None:
+    settings, address = runtime.settings, client_address(websocket)
     await websocket.accept()
-    engine = await runtime.wait_ready(READY_TIMEOUT_S)
-    if engine is None or runtime.handoff is None:
-        await websocket.send_json(error_frame("unavailable", runtime.error or "the bot is still loading"))
-        await websocket.close(code=1013)
-        return
-    settings, handoff = runtime.settings, runtime.handoff
-    session = await _open_session(websocket, engine.store, conversation_id, token, settings.history_limit)
-    if session is None:
-        return
+    with limits.holding(address) as admitted:
+        try:
+            if not admitted:
+                raise Refused(error_frame("too_many_connections", "too many chat connections from your address",
+                                          retry_after=60), 1013)
+            await admit(websocket, settings, limits, address)
+            engine = await runtime.wait_ready(READY_TIMEOUT_S)
+            if engine is None or runtime.handoff is None:
+                raise Refused(error_frame("unavailable", runtime.error or "the bot is still loading"), 1013)
+            opening = await first_frame(websocket, settings)
+            if opening is None:
+                return
+            session = await open_session(engine, opening, settings, limits, address)
+        except Refused as refused:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.send_json(refused.frame)
+                await websocket.close(code=refused.code)
+            return
+        except WebSocketDisconnect:
+            return
+        await _converse(websocket, engine, runtime.handoff, session, settings, runtime)
+
+
+async def _converse(websocket: WebSocket, engine: DialogueEngine, handoff: HandoffService, session: dict[str, Any],
+                    settings: Settings, runtime: Runtime) -> None:
     conversation = session["conversation_id"]
     outbox = Outbox(websocket)
     async with runtime.bus.subscribe(customer_channel(conversation)) as events:
         # read after subscribing, so no state change falls between the read and the events that follow it
-        memory = await anyio.to_thread.run_sync(
-            ConversationMemory.read, engine.store, conversation, settings.context_turns
-        )
+        memory = await engine.in_thread(ConversationMemory.read, engine.store, conversation, settings.context_turns)
         session.update(
             welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
             state=memory.state, agent=memory.agent,
         )
         await outbox.send(session)
+        chat = Chat(outbox, engine, handoff, conversation, settings, memory)
         forwarding = asyncio.create_task(forward(events, outbox, memory))
+        answering = asyncio.create_task(chat.answer_in_order())
         try:
-            await _serve(websocket, outbox, engine, handoff, conversation, settings, memory)
+            await chat.read(websocket)
         finally:
-            forwarding.cancel()
+            for task in (forwarding, answering):
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await forwarding
+                await asyncio.gather(forwarding, answering, return_exceptions=True)
 
 
-async def _serve(
-    websocket: WebSocket, outbox: Outbox, engine: DialogueEngine, handoff: HandoffService,
-    conversation: str, settings: Settings, memory: ConversationMemory,
-) -> None:
-    try:
-        while True:
-            event = await websocket.receive()
-            if event["type"] == "websocket.disconnect":
-                return
-            if event.get("text") is None:
-                await outbox.send(error_frame("binary_frame", "send JSON text frames, not binary"))
-                continue
-            try:
-                frame = parse_client_frame(event["text"], settings.max_message_chars)
-            except FrameError as exc:
-                await outbox.send(error_frame(exc.code, str(exc), exc.client_id))
-                continue
-            if isinstance(frame, MessageIn):
-                await _answer(outbox, engine, handoff, conversation, frame, settings, memory)
-            elif isinstance(frame, FeedbackIn):
-                await _rate(outbox, engine.store, conversation, frame)
-            elif isinstance(frame, TypingIn):
-                await handoff.customer_typing(conversation, frame.active)
-            elif isinstance(frame, PingIn):
-                await outbox.send({"type": "pong"})
-    except WebSocketDisconnect:
-        return
+class Chat:
+    """One customer socket's conversation: its limits, its queue of messages, and what answers each frame."""
 
+    def __init__(self, outbox: Outbox, engine: DialogueEngine, handoff: HandoffService, conversation: str,
+                 settings: Settings, memory: ConversationMemory) -> None:
+        self.outbox, self.engine, self.handoff, self.conversation = outbox, engine, handoff, conversation
+        self.settings, self.memory = settings, memory
+        self.limits = SocketLimits(settings)
+        self.queue: asyncio.Queue[MessageIn] = asyncio.Queue(settings.frame_burst)
 
-async def forward(
-    events: AsyncIterator[dict[str, Any]], outbox: Outbox, memory: ConversationMemory | None = None
-) -> None:
-    """Pass live events (state changes, agent messages, typing) to the socket; on a customer's socket, keep its
-    memory of the conversation's state current too."""
-    async for event in events:
-        if memory is not None:
-            memory.heard(event)
+    async def read(self, websocket: WebSocket) -> None:
+        """Take frames until the socket closes; each is answered, refused or queued at once."""
         try:
-            await outbox.send(event)
-        except (RuntimeError, WebSocketDisconnect):  # the socket closed under us
+            while True:
+                event = await websocket.receive()
+                if event["type"] == "websocket.disconnect":
+                    return
+                try:
+                    await self._take(event.get("text"))
+                except (RuntimeError, WebSocketDisconnect):
+                    raise
+                except Exception:  # one frame's failure is that frame's, never the socket's
+                    log.exception("a frame failed in conversation %s", self.conversation)
+                    await self.outbox.send(error_frame("internal", "the server could not handle that frame"))
+        except (WebSocketDisconnect, RuntimeError):  # closed under us
             return
 
+    async def _take(self, raw: str | None) -> None:
+        settings = self.settings
+        try:
+            if raw is None:
+                raise FrameError("binary_frame", "send JSON text frames, not binary")
+            if too_big(raw, settings.max_frame_bytes):
+                raise FrameError("frame_too_large", f"frames may be at most {settings.max_frame_bytes} bytes")
+            frame = parse_client_frame(raw, settings.max_message_chars)
+        except FrameError as exc:
+            wait = self.limits.take("other")
+            if not wait:
+                await self.outbox.send(error_frame(exc.code, str(exc), exc.client_id))
+            return
+        kind = frame.type if frame.type in ("message", "typing", "feedback") else "other"
+        wait = self.limits.take(kind)
+        client_id = frame.id if isinstance(frame, MessageIn) else None
+        if wait or (isinstance(frame, MessageIn) and self.queue.full()):
+            await self.outbox.send(error_frame("rate_limited", f"too many {kind} frames; slow down",
+                                               client_id, retry_after=wait or 1.0))
+        elif isinstance(frame, MessageIn):
+            self.queue.put_nowait(frame)
+        elif isinstance(frame, FeedbackIn):
+            await self._rate(frame)
+        elif isinstance(frame, TypingIn):
+            await self.handoff.customer_typing(self.conversation, frame.active)
+        elif isinstance(frame, PingIn):
+            await self.outbox.send({"type": "pong"})
+        else:
+            await self.outbox.send(error_frame("session_open", "this socket already has its conversation"))
 
-async def _open_session(
-    websocket: WebSocket, store: TranscriptStore, conversation_id: str | None, token: str | None, limit: int
-) -> dict[str, Any] | None:
-    """A new conversation, or the resumed one when id and token match; None (socket closed) when they don't."""
-    if conversation_id is None and token is None:
-        new_id, new_token = await anyio.to_thread.run_sync(store.open_conversation)
-        return {"type": "session", "conversation_id": new_id, "token": new_token, "resumed": False}
-    conversation_id, token = conversation_id or "", token or ""
-    try:
-        await anyio.to_thread.run_sync(store.authenticate, conversation_id, token)
-    except UnknownConversation:
-        await websocket.send_json(error_frame("invalid_token", "unknown conversation or wrong token"))
-        await websocket.close(code=INVALID_TOKEN_CLOSE)
-        return None
-    history = await anyio.to_thread.run_sync(store.history, conversation_id, limit)
-    return {
-        "type": "session", "conversation_id": conversation_id, "token": token, "resumed": True,
-        "history": history,
-    }
+    async def answer_in_order(self) -> None:
+        """Answer queued messages one at a time; a message being answered when the socket closes is finished
+        (its turn is stored), the ones still queued were never acknowledged and the widget sends them again."""
+        while True:
+            frame = await self.queue.get()
+            await asyncio.shield(self._answer(frame))
 
+    async def _answer(self, frame: MessageIn) -> None:
+        try:
+            turn: Turn = await self.engine.respond(self.conversation, frame.text.strip(), frame.id, self.memory)
+        except Exception:
+            log.exception("turn failed in conversation %s", self.conversation)
+            await self._send(error_frame("internal", "the bot could not answer; please try again", frame.id))
+            return
+        try:
+            if turn.reply is None:  # a person handles this conversation (or the actions said nothing)
+                await self._send({"type": "message.received", "in_reply_to": frame.id,
+                                  "message_id": turn.message_id})
+            for reply in turn.replies:  # a custom action may say several things: each streams as its own reply
+                await self._stream(reply, frame.id)
+        finally:  # after the reply, so a handoff's state frame follows its text; even when the socket is gone
+            try:
+                await self.handoff.announce(turn.logged)
+            except Exception:  # the agents' live view can be rebuilt from the log; the customer was answered
+                log.exception("could not announce a turn of conversation %s", self.conversation)
 
-async def _answer(
-    outbox: Outbox, engine: DialogueEngine, handoff: HandoffService, conversation: str, frame: MessageIn,
-    settings: Settings, memory: ConversationMemory,
-) -> None:
-    try:
-        turn: Turn = await engine.respond(conversation, frame.text.strip(), frame.id, memory)
-    except Exception:
-        log.exception("turn failed in conversation %s", conversation)
-        await outbox.send(error_frame("internal", "the bot could not answer; please try again", frame.id))
-        return
-    if turn.reply is None:  # a person handles this conversation (or the actions said nothing): no bot reply
-        await outbox.send({"type": "message.received", "in_reply_to": frame.id, "message_id": turn.message_id})
-        await handoff.announce(turn.logged)
-        return
-    for reply in turn.replies:  # a custom action may say several things: each streams as its own reply
-        await _stream(outbox, reply, frame.id, settings)
-    await handoff.announce(turn.logged)  # after the reply, so a handoff's state frame follows its text
+    async def _send(self, frame: dict[str, Any]) -> None:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the customer left: the turn is stored
+            await self.outbox.send(frame)
 
+    async def _stream(self, reply: BotReply, in_reply_to: str | None) -> None:
+        start: dict[str, Any] = {
+            "type": "reply.start", "reply_id": reply.reply_id, "in_reply_to": in_reply_to,
+            "intent": reply.intent, "confidence": reply.confidence, "route": reply.route.value,
+        }
+        if reply.action:
+            start["action"] = reply.action
+        await self._send(start)
+        delay = self.settings.stream_delay_ms / 1000
+        for piece in chunks(reply.text, self.settings.stream_chunk_words):
+            await self._send({"type": "reply.delta", "reply_id": reply.reply_id, "text": piece})
+            if delay:
+                await asyncio.sleep(delay)
+        end: dict[str, Any] = {
+            "type": "reply.end", "reply_id": reply.reply_id, "text": reply.text, "faq_id": reply.faq_id,
+            "score": reply.score, "suggestions": reply.suggestions,
+        }
+        # a custom action's structured message: buttons (a title, and the payload a press sends), image, custom
+        end.update(structured(reply))
+        await self._send(end)
 
-async def _stream(outbox: Outbox, reply: BotReply, in_reply_to: str | None, settings: Settings) -> None:
-    start: dict[str, Any] = {
-        "type": "reply.start", "reply_id": reply.reply_id, "in_reply_to": in_reply_to,
-        "intent": reply.intent, "confidence": reply.confidence, "route": reply.route.value,
-    }
-    if reply.action:
-        start["action"] = reply.action
-    await outbox.send(start)
-    delay = settings.stream_delay_ms / 1000
-    for piece in chunks(reply.text, settings.stream_chunk_words):
-        await outbox.send({"type": "reply.delta", "reply_id": reply.reply_id, "text": piece})
-        if delay:
-            await asyncio.sleep(delay)
-    end: dict[str, Any] = {
-        "type": "reply.end", "reply_id": reply.reply_id, "text": reply.text, "faq_id": reply.faq_id,
-        "score": reply.score, "suggestions": reply.suggestions,
-    }
-    # a custom action's structured message: buttons (a title, and the payload a press sends), image, custom
-    end.update(structured(reply))
-    await outbox.send(end)
-
-
-async def _rate(outbox: Outbox, store: TranscriptStore, conversation: str, frame: FeedbackIn) -> None:
-    try:
-        await anyio.to_thread.run_sync(store.record_feedback, conversation, frame.reply_id, frame.rating)
-    except UnknownReply:
-        await outbox.send(error_frame("unknown_reply", f"no reply {frame.reply_id} in this conversation"))
-        return
-    await outbox.send({"type": "feedback.ok", "reply_id": frame.reply_id, "rating": frame.rating})
+    async def _rate(self, frame: FeedbackIn) -> None:
+        try:
+            await self.engine.in_thread(self.engine.store.record_feedback, self.conversation, frame.reply_id,
+                                        frame.rating)
+        except UnknownReply:
+            await self.outbox.send(error_frame("unknown_reply", f"no reply {frame.reply_id} in this conversation"))
+            return
+        await self.outbox.send({"type": "feedback.ok", "reply_id": frame.reply_id, "rating": frame.rating})

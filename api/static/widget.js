@@ -50,6 +50,9 @@
     unknown_reply: "That rating could not be saved.",
     unavailable: "The assistant is starting up, trying again shortly…",
     internal: "Sorry, something went wrong. Please try again.",
+    too_many_connections: "Too many chats from your network, trying again shortly…",
+    too_many_conversations: "Too many new chats from your network, trying again shortly…",
+    origin_not_allowed: "This chat is not enabled on this site.",
   };
   // Errors that end the oldest message on its way, with what its bubble then says.
   const MESSAGE_FAILURES = {
@@ -85,14 +88,16 @@
     return src.origin + (match ? match[1] : "");
   }
 
-  function socketUrl(session) {
+  function socketUrl() {
     const url = new URL(CONFIG.base + "/ws", location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    if (session) {
-      url.searchParams.set("conversation_id", session.conversation_id);
-      url.searchParams.set("token", session.token);
-    }
     return url.toString();
+  }
+
+  /** The socket's first frame: go on with the stored conversation (its token never goes in a URL), or start. */
+  function openingFrame(session) {
+    if (!session) return { type: "start" };
+    return { type: "resume", conversation_id: session.conversation_id, token: session.token };
   }
 
   function newId() {
@@ -497,6 +502,7 @@ button { font: inherit; color: inherit; cursor: pointer; }
     pingTimer: null,
     pongDeadline: null,
     tokenRejected: false,
+    retryTimer: null,
     connectedOnce: false,
     welcome: null, // welcome text of the current conversation
     pending: [], // customer messages not yet answered: {id, text, node, sentOn, state}
@@ -933,7 +939,7 @@ button { font: inherit; color: inherit; cursor: pointer; }
     const session = loadSession();
     let socket;
     try {
-      socket = new WebSocket(socketUrl(session));
+      socket = new WebSocket(socketUrl());
     } catch (_) {
       setStatus("reconnecting");
       scheduleReconnect();
@@ -944,6 +950,9 @@ button { font: inherit; color: inherit; cursor: pointer; }
     state.generation += 1;
     state.tokenRejected = false;
     setStatus(state.connectedOnce ? "reconnecting" : "connecting");
+    socket.addEventListener("open", () => {
+      if (socket === state.socket) socket.send(JSON.stringify(openingFrame(session)));
+    });
     socket.addEventListener("message", (event) => {
       if (socket === state.socket) onFrame(event.data);
     });
@@ -1258,8 +1267,12 @@ button { font: inherit; color: inherit; cursor: pointer; }
 
   function onError(frame) {
     const code = typeof frame.code === "string" ? frame.code : "";
-    if (code === "invalid_token") {
+    if (code === "invalid_token" || code === "token_expired") {
       state.tokenRejected = true; // the close (4401) that follows starts a fresh conversation
+      return;
+    }
+    if (code === "rate_limited") {
+      retryLater(frame);
       return;
     }
     if (MESSAGE_FAILURES[code]) {
@@ -1277,6 +1290,17 @@ button { font: inherit; color: inherit; cursor: pointer; }
     }
     showError(ERROR_TEXT[code] || (typeof frame.message === "string" && frame.message) || "Something went wrong.");
     updateTyping();
+  }
+
+  /** A frame the server took too early: the message it names goes out again once the server says it may. */
+  function retryLater(frame) {
+    const message = state.pending.find((m) => m.id === frame.in_reply_to);
+    if (!message) return;
+    message.sentOn = null;
+    setMessageState(message, "queued");
+    const seconds = typeof frame.retry_after === "number" && frame.retry_after > 0 ? frame.retry_after : 1;
+    clearTimeout(state.retryTimer);
+    state.retryTimer = setTimeout(flush, Math.min(seconds, 60) * 1000);
   }
 
   // ---------------------------------------------------------------- start
@@ -1305,20 +1329,6 @@ button { font: inherit; color: inherit; cursor: pointer; }
       openPanel();
       return sendMessage(text);
     },
-    /** Test hook: drop the connection as a network failure would. */
-    _debugDropConnection: () => {
-      if (state.socket) state.socket.close(4000, "dropped for a test");
-    },
-    /** Test hook: a summary of the connection state. */
-    _debugState: () => ({
-      server: CONFIG.base,
-      connected: state.ready,
-      generation: state.generation,
-      pending: state.pending.map((m) => ({ id: m.id, text: m.text, state: m.state })),
-      session: loadSession(),
-      handoff: state.handoff,
-      agent: state.agent,
-    }),
   };
 
   if (document.body) start();

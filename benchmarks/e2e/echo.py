@@ -2,8 +2,9 @@
 
     python -m benchmarks.e2e.echo --port 8765
 
-A session frame on connect; each message answered with ``reply.start``, one ``reply.delta`` and ``reply.end``
-carrying the message's own text; ``ping`` gets ``pong``. Whatever Helpline costs above this is its own.
+A session frame once the client's first (``start``) frame arrives; each message answered with ``reply.start``,
+one ``reply.delta`` and ``reply.end`` carrying the message's own text; ``ping`` gets ``pong``. Whatever Helpline
+costs above this is its own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 
 async def answer(websocket: ServerConnection) -> None:
+    await websocket.recv()  # the client's start frame
     await websocket.send(json.dumps({
         "type": "session", "conversation_id": uuid.uuid4().hex, "token": "echo", "resumed": False,
         "welcome": "echo", "max_message_chars": 2000, "state": "bot", "agent": None,

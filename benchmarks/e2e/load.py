@@ -64,6 +64,7 @@ class Customer:
         started = time.perf_counter()
         # no client pings: the widget sends none, and a ping timeout under load would close the socket
         self._ws = await connect(self.url, open_timeout=self.timeout, ping_interval=None, max_size=None)
+        await self._ws.send('{"type": "start"}')
         session = json.loads(await asyncio.wait_for(self._ws.recv(), self.timeout))
         if session.get("type") != "session":
             raise ConnectionError(f"expected a session frame, got {session}")

@@ -9,8 +9,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
+
 Event = dict[str, Any]
 AGENTS = "agents"  # every agent socket listens here
+DEFAULT_QUEUE = 256  # events kept for one subscriber that has not read them yet
+
+
+class SubscriberDropped(Exception):
+    """A subscriber fell too far behind, or the bus under it failed: it gets no more events (its socket closes
+    and its client reconnects)."""
 
 
 def customer_channel(conversation_id: str) -> str:
@@ -30,27 +38,41 @@ class EventBus(Protocol):
     async def close(self) -> None: ...
 
 
-class LocalBus:
-    """Delivers events to subscribers in this process only (one server, or tests)."""
+_DROPPED: Event = {"type": "_dropped"}  # put where a subscriber's events were, once it fell behind
 
-    def __init__(self) -> None:
+
+class LocalBus:
+    """Delivers events to subscribers in this process only (one server, or tests); a subscriber with
+    ``max_queue`` events unread is dropped rather than buffered for without end."""
+
+    def __init__(self, max_queue: int = DEFAULT_QUEUE) -> None:
         self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self.max_queue = max_queue
 
     async def publish(self, channel: str, event: Event) -> None:
         for queue in list(self._queues.get(channel, ())):
-            queue.put_nowait(event)
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self._queues[channel].discard(queue)
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(_DROPPED)
 
     async def listened(self, channel: str) -> bool:
         return bool(self._queues.get(channel))
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Event]]:
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        queue: asyncio.Queue[Event] = asyncio.Queue(self.max_queue)
         self._queues[channel].add(queue)
 
         async def events() -> AsyncIterator[Event]:
             while True:
-                yield await queue.get()
+                event = await queue.get()
+                if event is _DROPPED:
+                    raise SubscriberDropped(channel)
+                yield event
 
         try:
             yield events()
@@ -83,9 +105,12 @@ class RedisBus:
             pass
 
         async def events() -> AsyncIterator[Event]:
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    yield json.loads(message["data"])
+            try:
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        yield json.loads(message["data"])
+            except RedisError as exc:  # Redis went away (or dropped a subscriber over its output buffer limit)
+                raise SubscriberDropped(channel) from exc
 
         try:
             yield events()
@@ -102,5 +127,5 @@ class RedisBus:
         await self._redis.aclose()
 
 
-def make_bus(redis_url: str | None) -> EventBus:
-    return RedisBus(redis_url) if redis_url else LocalBus()
+def make_bus(redis_url: str | None, max_queue: int = DEFAULT_QUEUE) -> EventBus:
+    return RedisBus(redis_url) if redis_url else LocalBus(max_queue)

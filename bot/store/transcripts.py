@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store import writes
-from bot.store.models import Agent, Conversation, Feedback, Message, RasaEvent
+from bot.store.models import Agent, Conversation, Feedback, Message, RasaEvent, as_utc
 from bot.store.spool import WriteSpool
 from bot.store.tokens import hash_token, new_token, token_matches
 from bot.store.writes import UnknownReply
@@ -22,9 +22,13 @@ class UnknownConversation(LookupError):
     """The conversation does not exist or the token does not match it."""
 
 
+class ExpiredConversation(UnknownConversation):
+    """The token matches, but the conversation has been idle for longer than a resume token lasts."""
+
+
 R = TypeVar("R")
-__all__ = ["BotReplyRecord", "ConversationState", "PastTurn", "TranscriptStore", "UnknownConversation",
-           "UnknownReply"]  # UnknownReply is raised by a write job; callers catch it from here
+__all__ = ["BotReplyRecord", "ConversationState", "ExpiredConversation", "PastTurn", "TranscriptStore",
+           "UnknownConversation", "UnknownReply"]  # UnknownReply is raised by a write job; callers catch it from here
 
 
 @dataclass(frozen=True)
@@ -114,12 +118,16 @@ class TranscriptStore:
         self.write(lambda session: session.add(Conversation(id=conversation_id, token_hash=hash_token(token))))
         return conversation_id, token
 
-    def authenticate(self, conversation_id: str, token: str) -> None:
-        """Raise ``UnknownConversation`` unless ``token`` resumes ``conversation_id``."""
+    def authenticate(self, conversation_id: str, token: str, idle: timedelta | None = None) -> None:
+        """Raise ``UnknownConversation`` unless ``token`` resumes ``conversation_id``, and ``ExpiredConversation``
+        when it does but nothing was said in it for longer than ``idle``."""
         with self.session() as session:
-            stored = session.scalar(select(Conversation.token_hash).where(Conversation.id == conversation_id))
-        if stored is None or not token_matches(stored, token):
+            row = session.execute(select(Conversation.token_hash, Conversation.updated_at)
+                                  .where(Conversation.id == conversation_id)).first()
+        if row is None or not token_matches(row.token_hash, token):
             raise UnknownConversation(conversation_id)
+        if idle is not None and as_utc(row.updated_at) < datetime.now(UTC) - idle:
+            raise ExpiredConversation(conversation_id)
 
     def state(self, conversation_id: str) -> str:
         return self.conversation_state(conversation_id).state

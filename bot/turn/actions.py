@@ -25,8 +25,6 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
-
 from bot.rasa import events
 from bot.rasa.action_client import ActionRejected
 from bot.rasa.assistant import RasaAssistant
@@ -70,23 +68,23 @@ class RasaTurn:
         started = time.perf_counter()
         engine = self.engine
         if memory is None:
-            memory = await anyio.to_thread.run_sync(ConversationMemory.read, engine.store, conversation_id,
+            memory = await engine.in_thread(ConversationMemory.read, engine.store, conversation_id,
                                                     engine.settings.context_turns)
         stored = engine.redactor.redact(text)
         try:
             heard = await self._hear(conversation_id, text, client_id, memory)
             replies, turn = await self._act(heard)
         except Exception:  # the message is kept even when the bot cannot answer it
-            await anyio.to_thread.run_sync(engine.store.log_customer, conversation_id, stored, client_id)
+            await engine.in_thread(engine.store.log_customer, conversation_id, stored, client_id)
             raise
-        return await anyio.to_thread.run_sync(self._log, conversation_id, stored, client_id, memory, heard,
+        return await engine.in_thread(self._log, conversation_id, stored, client_id, memory, heard,
                                               replies, turn, started)
 
     async def _hear(self, conversation_id: str, text: str, client_id: str | None,
                     memory: ConversationMemory) -> Heard:
         """Classify the message and add it to the conversation's tracker (a new session opened first)."""
         assistant = self.assistant
-        base, intent, entities, tracker = await anyio.to_thread.run_sync(self._understand, conversation_id, text,
+        base, intent, entities, tracker = await self.engine.in_thread(self._understand, conversation_id, text,
                                                                         memory)
         resumed = [events.resume()] if tracker.paused else []  # paused by an action, and now the bot's again
         for event in resumed:

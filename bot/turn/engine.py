@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio
 import anyio.to_thread
 import numpy as np
 
@@ -24,6 +26,8 @@ from retrieval.index import Hit
 from retrieval.store import FaqRetriever
 from training.data import OOS_LABELS
 
+R = TypeVar("R")
+
 if TYPE_CHECKING:
     from bot.rasa.assistant import RasaAssistant
 
@@ -40,6 +44,13 @@ class DialogueEngine:
         self.settings = settings or Settings()
         self.redactor = log_redactor(self.settings)
         self.assistant: RasaAssistant | None = None  # the company's Rasa side (rules, forms, custom actions)
+        # the worker threads customer turns may take (the server's ``HELPLINE_CUSTOMER_THREADS``), so that a
+        # flood of customers leaves the agents' API threads of its own; None: AnyIO's shared pool
+        self.threads: anyio.CapacityLimiter | None = None
+
+    async def in_thread(self, func: Callable[..., R], *args: Any) -> R:
+        """``func(*args)`` on a worker thread of the customers' share."""
+        return await anyio.to_thread.run_sync(func, *args, limiter=self.threads)
 
     async def respond(self, conversation_id: str, text: str, client_id: str | None = None,
                       memory: ConversationMemory | None = None) -> Turn:
@@ -49,7 +60,7 @@ class DialogueEngine:
         own conversation."""
         assistant = self.assistant  # one snapshot per turn, as for the models
         if assistant is None or (memory is not None and memory.state in ("waiting", "agent")):
-            return await anyio.to_thread.run_sync(self.answer, conversation_id, text, client_id, memory)
+            return await self.in_thread(self.answer, conversation_id, text, client_id, memory)
         return await RasaTurn(self, assistant).respond(conversation_id, text, client_id, memory)
 
     def answer(self, conversation_id: str, text: str, client_id: str | None = None,

@@ -98,6 +98,8 @@ def matching(filters: InboxFilter) -> Select[Any]:
 
 
 def apply_filters(query: Select, f: InboxFilter) -> Select:
+    # a chat opened and never written in is nobody's work: it stays out of the inbox (and its counts)
+    query = query.where(Conversation.message_count > 0)
     by_status = {
         "waiting": Conversation.state == "waiting",
         "mine": Conversation.assigned_agent_id == f.agent_id,

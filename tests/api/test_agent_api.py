@@ -46,7 +46,9 @@ class Api:
 def api(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """A server of our own (its own database), with agents Maya and Sam and an admin."""
     workdir = tmp_path_factory.mktemp("agent-api")
-    server = start_server(demo_data_dir, f"sqlite:///{workdir / 'helpline.db'}", workdir / "server.log")
+    # the tests play the reverse proxy: X-Forwarded-For from 127.0.0.1 names the client
+    server = start_server(demo_data_dir, f"sqlite:///{workdir / 'helpline.db'}", workdir / "server.log",
+                          HELPLINE_TRUSTED_PROXIES="127.0.0.1")
     engine = make_engine(server.database_url)
     store = TranscriptStore(engine)
     accounts = Accounts(store)
@@ -169,11 +171,30 @@ def test_login_sets_a_strict_http_only_cookie_and_logout_ends_the_session(api: A
     session_cookie = {"Cookie": f"helpline_session={body['token']}"}
     assert api.call("GET", "/api/agent/me", headers=session_cookie).json()["name"] == "sam"
     assert api.call("GET", "/api/agent/me", headers={"Authorization": f"Bearer {body['token']}"}).status_code == 200
-    logout = api.call("POST", "/api/auth/logout", headers=session_cookie)
+    logout = api.call("POST", "/api/auth/logout", headers={**session_cookie, "Origin": api.server.url})
     assert logout.status_code == 204 and "helpline_session=" in logout.headers["set-cookie"]
     assert api.call("GET", "/api/agent/me", headers=session_cookie).status_code == 401
     wrong = api.call("POST", "/api/auth/login", json={"name": "sam", "password": "not the password"})
     assert wrong.status_code == 401 and wrong.json() == {"detail": "wrong name or password"}
+
+
+def test_a_cookie_carried_state_change_from_another_site_is_refused(api: Api) -> None:
+    token = api.call("POST", "/api/auth/login", json={"name": "maya", "password": PASSWORD}).json()["token"]
+    cookie = {"Cookie": f"helpline_session={token}"}
+    conversation = api.store.open_conversation()[0]
+    api.store.log_customer(conversation, "hello?")
+    close = f"/api/agent/conversations/{conversation}/close"
+    for origin in ("https://evil.example", "http://127.0.0.1.evil.example", None):  # None: no Origin at all
+        headers = cookie if origin is None else {**cookie, "Origin": origin}
+        refused = api.call("POST", close, headers=headers)
+        assert refused.status_code == 403 and "cross-site" in refused.json()["detail"], (origin, refused.text)
+    assert api.store.state(conversation) != "closed"
+    assert api.call("GET", "/api/agent/me", headers=cookie).status_code == 200  # reading is not a change
+    own = api.call("POST", close, headers={**cookie, "Origin": api.server.url})
+    assert own.status_code != 403, own.text  # from the console's own page it goes through
+    stolen_login = api.call("POST", "/api/auth/login", json={"name": "maya", "password": PASSWORD},
+                            headers={"Origin": "https://evil.example"})
+    assert stolen_login.status_code == 403
 
 
 def test_expired_session_is_refused(api: Api) -> None:
@@ -187,7 +208,7 @@ def test_expired_session_is_refused(api: Api) -> None:
 
 
 def test_repeated_failed_logins_are_slowed_down_and_logged(api: Api) -> None:
-    # from an address of its own (uvicorn trusts X-Forwarded-For from 127.0.0.1), so other tests may log in
+    # from an address of its own (the server trusts X-Forwarded-For from 127.0.0.1), so other tests may log in
     remote = {"X-Forwarded-For": "203.0.113.5"}
     Accounts(api.store).add_agent("target", PASSWORD)
     for _ in range(5):

@@ -55,6 +55,7 @@ def agents(settings: Settings) -> Iterator[Agents]:
 def ask_for_a_person(client: TestClient) -> str:
     """A customer on the real socket who asks for a person; their conversation's id."""
     with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "start"})
         session = ws.receive_json()
         ws.send_json({"type": "message", "text": "I want to talk to a human", "id": "c1"})
         while ws.receive_json()["type"] not in ("reply.end", "message.received"):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.api.conftest import PageLog
 from tests.api.widget_page import (
@@ -140,13 +140,20 @@ def test_thumbs_down_is_recorded_and_remembered(page: Page, live_server: LiveSer
 
 
 def test_a_message_sent_while_disconnected_is_answered_after_reconnecting(page: Page, live_server: LiveServer) -> None:
+    sockets: list[WebSocketRoute] = []
+
+    def through(route: WebSocketRoute) -> None:  # every socket passes to the server, and can be cut
+        route.connect_to_server()
+        sockets.append(route)
+
+    page.route_web_socket(re.compile(r"/ws$"), through)
     open_demo(page, live_server)
     ask(page, REFUND_QUESTION)
     answered(page, 1)
     conversation = stored_session(page, live_server)["conversation_id"]
     page.evaluate(RECORDER)
 
-    page.evaluate("window.HelplineWidget._debugDropConnection()")
+    sockets[-1].close(code=4000, reason="the network dropped")  # as a network failure drops it
     ask(page, "Do you ship to Norway?")
 
     reply = answered(page, 2)

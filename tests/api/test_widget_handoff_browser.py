@@ -109,7 +109,8 @@ class Agent:
 
     def socket(self) -> AgentSocket:
         ws_base = self.server.url.replace("http://", "ws://", 1)
-        agent_ws = AgentSocket(connect(f"{ws_base}/agent/ws?token={self.token}", open_timeout=30))
+        agent_ws = AgentSocket(connect(f"{ws_base}/agent/ws", open_timeout=30,
+                                       additional_headers={"Authorization": f"Bearer {self.token}"}))
         agent_ws.wait_for(lambda e: e.get("type") == "hello")
         return agent_ws
 

@@ -28,12 +28,21 @@ class Customer:
     session: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, ws_url: str, conversation_id: str | None = None, token: str | None = None) -> Customer:
-        url = ws_url if conversation_id is None else f"{ws_url}?conversation_id={conversation_id}&token={token}"
-        ws = connect(url, open_timeout=30)
-        customer = cls(ws)
+    def open(cls, ws_url: str, conversation_id: str | None = None, token: str | None = None,
+             **headers: str) -> Customer:
+        """Connect and start a conversation, or resume one with its id and token (sent in the first frame)."""
+        customer = cls.connect(ws_url, **headers)
+        if conversation_id is None:
+            customer.send({"type": "start"})
+        else:
+            customer.send({"type": "resume", "conversation_id": conversation_id, "token": token})
         customer.session = customer.receive()
         return customer
+
+    @classmethod
+    def connect(cls, ws_url: str, **headers: str) -> Customer:
+        """Only the socket: no start or resume frame yet."""
+        return cls(connect(ws_url, open_timeout=30, additional_headers=headers or None))
 
     def receive(self, timeout: float = 60) -> dict[str, Any]:
         frame: dict[str, Any] = json.loads(self.ws.recv(timeout=timeout))

@@ -156,6 +156,9 @@ def test_keyset_pages_cover_everything_once_even_with_ties(store: TranscriptStor
     second = list_conversations(store, InboxFilter(status="open"), limit=2, cursor=filtered.next_cursor)
     assert [i["id"] for i in second.items] == [seeded.ids["waiting"], seeded.ids["fallback"]]
     extra = [store.open_conversation()[0] for _ in range(5)]
+    for conversation in extra:
+        store.log_customer(conversation, "hello?")
+    store.open_conversation()  # opened and never written in: not in the inbox
     tie = datetime(2030, 1, 1, tzinfo=UTC)
     with store.session() as session, session.begin():  # five rows with the very same updated_at
         session.execute(update(Conversation).where(Conversation.id.in_(extra)).values(updated_at=tie))
