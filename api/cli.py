@@ -27,6 +27,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.serving import DrainingServer
 
     with contextlib.ExitStack() as running:
         if args.actions:
@@ -42,10 +43,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # A frame over HELPLINE_MAX_FRAME_BYTES gets an error frame from the app; four times that is cut off by the
         # protocol (close 1009), so no visitor makes the server buffer megabytes. X-Forwarded-For is believed only
         # from the configured proxies (uvicorn would otherwise believe it from 127.0.0.1, i.e. from anyone there).
-        proxies = settings.proxies
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
-                    ws_per_message_deflate=False, ws_max_size=4 * settings.max_frame_bytes,
-                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
+        proxies, app = settings.proxies, create_app(settings)
+        config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+                                ws_per_message_deflate=False, ws_max_size=4 * settings.max_frame_bytes,
+                                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
+        DrainingServer(config, app.state.runtime, settings.shutdown_grace_seconds).run()
     return 0
 
 

@@ -19,12 +19,13 @@ from api.origins import widget_origin_allowed
 from api.protocol import FrameError, ResumeIn, StartIn, error_frame, parse_client_frame
 from api.throttle import AddressLimits
 from bot.settings import Settings
-from bot.store.transcripts import ExpiredConversation, UnknownConversation
+from bot.store.transcripts import OUTAGES, ExpiredConversation, UnknownConversation
 from bot.turn.engine import DialogueEngine
 
 INVALID_TOKEN_CLOSE = 4401  # the widget forgets the conversation and starts a new one
 POLICY_CLOSE = 1008
 TRY_LATER_CLOSE = 1013
+UNAVAILABLE = error_frame("unavailable", "the conversation cannot be resumed right now; trying again shortly")
 
 
 class Refused(Exception):
@@ -91,14 +92,21 @@ async def open_session(engine: DialogueEngine, frame: StartIn | ResumeIn, settin
         new_id, new_token = await engine.in_thread(store.open_conversation)
         return {"type": "session", "conversation_id": new_id, "token": new_token, "resumed": False}
     idle = timedelta(days=settings.conversation_idle_days)
+    if store.journal is not None and store.journal.holds(frame.conversation_id):
+        raise Refused(UNAVAILABLE, TRY_LATER_CLOSE)  # the database does not have all of it yet
     try:
         await engine.in_thread(store.authenticate, frame.conversation_id, frame.token, idle)
+    except OUTAGES:
+        raise Refused(UNAVAILABLE, TRY_LATER_CLOSE) from None
     except ExpiredConversation:
         raise Refused(error_frame("token_expired", "this conversation has been idle too long to resume; a new one "
                                   "starts"), INVALID_TOKEN_CLOSE) from None
     except UnknownConversation:
         raise Refused(error_frame("invalid_token", "unknown conversation or wrong token"),
                       INVALID_TOKEN_CLOSE) from None
-    history = await engine.in_thread(store.history, frame.conversation_id, settings.history_limit)
+    try:
+        history = await engine.in_thread(store.history, frame.conversation_id, settings.history_limit)
+    except OUTAGES:
+        raise Refused(UNAVAILABLE, TRY_LATER_CLOSE) from None
     return {"type": "session", "conversation_id": frame.conversation_id, "token": frame.token, "resumed": True,
             "history": history}

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from bot.conversations.handoff import AlreadyClaimed, InvalidTransition, NotYourConversation
 from bot.services.faq import BlankGapEntry
-from bot.store.transcripts import UnknownConversation
+from bot.store.transcripts import OUTAGES, UnknownConversation
 from bot.workspace.accounts import AgentExists, InvalidCredentials, LoginThrottled
 from bot.workspace.inbox import InvalidCursor, InvalidFilter
 from bot.workspace.review import InvalidLabel, UnknownMessage, WrongMessageRole
@@ -58,6 +58,9 @@ REFUSALS: dict[type[Exception], Refusal] = {
     LoginThrottled: Refusal(
         status.HTTP_429_TOO_MANY_REQUESTS, lambda _: "too many failed logins; try again later", _retry_after
     ),
+    # the database is out: customers' writes wait in the journal, but the workspace needs the database itself
+    **{outage: Refusal(status.HTTP_503_SERVICE_UNAVAILABLE, lambda _: "the database cannot be reached; try again "
+                       "shortly", lambda _: {"Retry-After": "5"}) for outage in OUTAGES},
 }
 
 

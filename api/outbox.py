@@ -33,9 +33,10 @@ class Outbox:
 
 
 async def forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox, listener: Listener | None = None) -> None:
-    """Pass live events (state changes, agent messages, typing) to the socket; ``listener`` hears each first
-    (a customer's socket keeps its memory of the conversation's state current). A subscriber the bus dropped
-    for falling behind, or a bus that failed, closes the socket so that its client reconnects and catches up."""
+    """Pass live events (state changes, agent messages, typing) to the socket; ``listener`` hears each first (a
+    customer's socket keeps its memory of the conversation's state current, and notes what it has shown). A
+    subscriber the bus dropped for falling behind, or a bus that failed, closes the socket so that its client
+    reconnects and catches up."""
     try:
         async for event in events:
             if listener is not None:

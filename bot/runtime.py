@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import anyio.to_thread
@@ -20,6 +21,7 @@ from bot.turn.replies import Replies
 from core.batching import BatchWorker
 
 log = logging.getLogger(__name__)
+JOURNAL_RETRY_S = 1.0  # how often a server with journaled writes tries the database again
 
 
 def build_engine(settings: Settings, store: TranscriptStore | None = None,
@@ -48,6 +50,9 @@ class Runtime:
         self._loaded = asyncio.Event()
         self._watch: asyncio.Task[None] | None = None
         self._checks: list[asyncio.Task[None]] = []  # start-up checks that must not hold up serving
+        self._journal: asyncio.Task[None] | None = None  # replays the journal once the database is back
+        self.draining = asyncio.Event()  # set by SIGTERM: customer sockets finish their replies and close
+        self.sockets = 0  # customer sockets with a conversation open
 
     @property
     def load_error(self) -> str | None:
@@ -63,6 +68,8 @@ class Runtime:
         try:
             self.store = await anyio.to_thread.run_sync(open_store, self.settings)
             self.store.start_spool()  # concurrent turns' writes share transactions (group commit)
+            self.store.open_journal(self.settings.journal_file)  # where writes wait out an outage
+            self._journal = asyncio.create_task(self._replay_journal())
             self.handoff = HandoffService(self.store, self.bus, self.faq_question)
             self.worker = start_worker(self.settings)
             self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store, self.worker)
@@ -79,7 +86,40 @@ class Runtime:
         finally:
             self._loaded.set()
 
+    async def _replay_journal(self) -> None:
+        """Write what waits in the journal as soon as the database takes it again, then tell the agents."""
+        while True:
+            await asyncio.sleep(JOURNAL_RETRY_S)
+            store = self.store
+            if store is None or store.journal is None or not store.journal.waiting:
+                continue
+            try:
+                written = await anyio.to_thread.run_sync(store.flush_journal)
+            except Exception:
+                log.exception("replaying the journal failed; trying again")
+                continue
+            if written:
+                log.info("the database is back: %d journaled writes stored (%d still waiting)", len(written),
+                         store.journal.waiting)
+            for conversation_id in dict.fromkeys(written):
+                if self.handoff is not None:
+                    with contextlib.suppress(Exception):  # the consoles catch up when they next load the inbox
+                        await self.handoff.refresh(conversation_id)
+
+    async def drain(self, grace: float) -> None:
+        """Ask every customer socket to finish and close (reconnecting elsewhere); wait up to ``grace`` s."""
+        self.draining.set()
+        log.info("draining %d customer sockets (up to %.0f s)", self.sockets, grace)
+        deadline = asyncio.get_running_loop().time() + grace
+        while self.sockets and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        if self.sockets:
+            log.warning("%d customer sockets still open after the %.0f s grace period", self.sockets, grace)
+
     async def stop(self) -> None:
+        if self._journal is not None:
+            self._journal.cancel()
+            await asyncio.gather(self._journal, return_exceptions=True)
         for check in self._checks:
             check.cancel()
         await asyncio.gather(*self._checks, return_exceptions=True)

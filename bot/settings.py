@@ -108,6 +108,14 @@ class Settings(BaseSettings):
     customer_threads: int = Field(
         24, ge=1, description="Worker threads customer turns may use at once; agents keep their own.",
     )
+    shutdown_grace_seconds: float = Field(
+        20, ge=0, description="On SIGTERM, how long the server lets customer sockets finish their replies and "
+        "reconnect elsewhere before it stops.",
+    )
+    journal_path: Path | None = Field(
+        None, description="Where customers' writes wait out a database outage; default <data_dir>/journal.db. "
+        "Replicas sharing a data dir each need their own.",
+    )
     event_queue: int = Field(
         256, ge=8, description="Live events kept for one slow socket before it is dropped (it reconnects).",
     )
@@ -194,6 +202,10 @@ class Settings(BaseSettings):
     def environment() -> dict[str, str]:
         """The process environment, for the ``${VARIABLES}`` of a company's endpoints.yml."""
         return dict(os.environ)
+
+    @property
+    def journal_file(self) -> Path:
+        return self.journal_path or self.data_dir / "journal.db"
 
     @property
     def models_dir(self) -> Path:

@@ -14,16 +14,24 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from api.customer_session import Refused, admit, client_address, first_frame, open_session
+from api.customer_session import (
+    TRY_LATER_CLOSE,
+    UNAVAILABLE,
+    Refused,
+    admit,
+    client_address,
+    first_frame,
+    open_session,
+)
 from api.deps import AddressLimitsDep, RuntimeDep
 from api.outbox import Outbox, forward
 from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, error_frame, parse_client_frame
 from api.throttle import SocketLimits
-from bot.conversations.events import customer_channel
+from bot.conversations.events import EventBus, customer_channel
 from bot.conversations.handoff import HandoffService
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.store.transcripts import UnknownReply
+from bot.store.transcripts import OUTAGES, UnknownReply
 from bot.turn.engine import DialogueEngine
 from bot.turn.memory import ConversationMemory
 from bot.turn.outcome import BotReply, Turn, structured
@@ -33,6 +41,9 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 READY_TIMEOUT_S = 120.0
+CATCH_UP_S = 2.0  # while Redis is out, how often a customer socket reads what agents said from the database
+RESTART_CLOSE = 1012  # service restart: the widget reconnects at once (through the proxy, to another server)
+RECONNECT = {"type": "reconnect", "message": "the server is restarting; reconnect to go on with the conversation"}
 
 
 def too_big(raw: str, limit: int) -> bool:
@@ -50,6 +61,8 @@ async def customer_socket(websocket: WebSocket, runtime: RuntimeDep, limits: Add
                 raise Refused(error_frame("too_many_connections", "too many chat connections from your address",
                                           retry_after=60), 1013)
             await admit(websocket, settings, limits, address)
+            if runtime.draining.is_set():
+                raise Refused(RECONNECT, RESTART_CLOSE)
             engine = await runtime.wait_ready(READY_TIMEOUT_S)
             if engine is None or runtime.handoff is None:
                 raise Refused(error_frame("unavailable", runtime.error or "the bot is still loading"), 1013)
@@ -64,7 +77,11 @@ async def customer_socket(websocket: WebSocket, runtime: RuntimeDep, limits: Add
             return
         except WebSocketDisconnect:
             return
-        await _converse(websocket, engine, runtime.handoff, session, settings, runtime)
+        runtime.sockets += 1
+        try:
+            await _converse(websocket, engine, runtime.handoff, session, settings, runtime)
+        finally:
+            runtime.sockets -= 1
 
 
 async def _converse(websocket: WebSocket, engine: DialogueEngine, handoff: HandoffService, session: dict[str, Any],
@@ -72,23 +89,44 @@ async def _converse(websocket: WebSocket, engine: DialogueEngine, handoff: Hando
     conversation = session["conversation_id"]
     outbox = Outbox(websocket)
     async with runtime.bus.subscribe(customer_channel(conversation)) as events:
-        # read after subscribing, so no state change falls between the read and the events that follow it
-        memory = await engine.in_thread(ConversationMemory.read, engine.store, conversation, settings.context_turns)
+        # read after subscribing, so no state change falls between the read and the events that follow it (a
+        # new conversation has nothing to read, which also serves new customers while the database is out)
+        if session["resumed"]:
+            try:
+                memory = await engine.in_thread(ConversationMemory.read, engine.store, conversation,
+                                                settings.context_turns)
+            except OUTAGES:
+                await outbox.send(UNAVAILABLE)
+                await websocket.close(code=TRY_LATER_CLOSE)
+                return
+        else:
+            memory = ConversationMemory("bot", 0, settings.context_turns)
         session.update(
             welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
             state=memory.state, agent=memory.agent,
         )
         await outbox.send(session)
         chat = Chat(outbox, engine, handoff, conversation, settings, memory)
-        forwarding = asyncio.create_task(forward(events, outbox, memory))
+        chat.seen = max((item.get("message_id") or 0 for item in session.get("history", ())), default=0)
+        forwarding = asyncio.create_task(forward(events, outbox, chat))
         answering = asyncio.create_task(chat.answer_in_order())
+        catching_up = asyncio.create_task(chat.catch_up(runtime.bus))
+        reading = asyncio.create_task(chat.read(websocket))
+        draining = asyncio.create_task(runtime.draining.wait())
         try:
-            await chat.read(websocket)
+            await asyncio.wait((reading, draining), return_when=asyncio.FIRST_COMPLETED)
+            if draining.done() and not reading.done():  # the server stops: finish, then send the widget elsewhere
+                reading.cancel()
+                await chat.finish()
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await outbox.send(RECONNECT)
+                    await websocket.close(code=RESTART_CLOSE)
         finally:
-            for task in (forwarding, answering):
+            tasks = (reading, draining, forwarding, answering, catching_up)
+            for task in tasks:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(forwarding, answering, return_exceptions=True)
+                await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Chat:
@@ -100,6 +138,31 @@ class Chat:
         self.settings, self.memory = settings, memory
         self.limits = SocketLimits(settings)
         self.queue: asyncio.Queue[MessageIn] = asyncio.Queue(settings.frame_burst)
+        self.seen = 0  # the newest message this socket's customer has been shown
+
+    def heard(self, event: dict[str, Any]) -> None:
+        """A live event on its way to the customer: the memory keeps the state, and what was shown is noted."""
+        self.memory.heard(event)
+        if event.get("type") == "agent.message" and isinstance(event.get("message_id"), int):
+            self.seen = max(self.seen, event["message_id"])
+
+    async def catch_up(self, bus: EventBus) -> None:
+        """While live events cannot cross servers (Redis is out), read from the database what an agent on
+        another server said and did, so a handoff goes on, only slower."""
+        while True:
+            await asyncio.sleep(CATCH_UP_S)
+            if not bus.degraded:
+                continue
+            try:
+                frames, state = await self.engine.in_thread(self.handoff.missed, self.conversation, self.seen)
+            except OUTAGES:
+                continue
+            for frame in frames:
+                self.heard(frame)
+                await self._send(frame)
+            if (state["state"], state["agent"]) != (self.memory.state, self.memory.agent):
+                self.heard(state)
+                await self._send(state)
 
     async def read(self, websocket: WebSocket) -> None:
         """Take frames until the socket closes; each is answered, refused or queued at once."""
@@ -153,7 +216,14 @@ class Chat:
         (its turn is stored), the ones still queued were never acknowledged and the widget sends them again."""
         while True:
             frame = await self.queue.get()
-            await asyncio.shield(self._answer(frame))
+            try:
+                await asyncio.shield(self._answer(frame))
+            finally:
+                self.queue.task_done()
+
+    async def finish(self) -> None:
+        """Wait until every message taken so far is answered."""
+        await self.queue.join()
 
     async def _answer(self, frame: MessageIn) -> None:
         try:

@@ -503,6 +503,7 @@ button { font: inherit; color: inherit; cursor: pointer; }
     pongDeadline: null,
     tokenRejected: false,
     retryTimer: null,
+    restarting: false,
     connectedOnce: false,
     welcome: null, // welcome text of the current conversation
     pending: [], // customer messages not yet answered: {id, text, node, sentOn, state}
@@ -969,6 +970,11 @@ button { font: inherit; color: inherit; cursor: pointer; }
     for (const message of state.pending) if (message.state === "sent") setMessageState(message, "queued");
     showAgentTyping(null);
     updateTyping();
+    if (event.code === 1012 || state.restarting) {
+      // The server is stopping (a restart or a scale-down): go on with the conversation on another one now.
+      state.restarting = false;
+      state.backoff = BACKOFF_MIN_MS;
+    }
     if ((event.code === 4401 || state.tokenRejected) && hadSession) {
       // The server no longer knows this conversation: forget it and start a fresh one right away.
       dropSession();
@@ -1044,6 +1050,9 @@ button { font: inherit; color: inherit; cursor: pointer; }
     typing: onTyping,
     "message.received": onMessageReceived,
     error: onError,
+    reconnect: () => {
+      state.restarting = true; // the close that follows is a restart, not a failure
+    },
     pong: () => {},
   };
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio.to_thread
+from sqlalchemy import select
 
 from bot.conversations.events import AGENTS, EventBus, customer_channel
+from bot.store.models import Agent, Message, iso
 from bot.store.transcripts import TranscriptStore, UnknownConversation
 from bot.workspace.presentation import FaqQuestion, conversation_summary, message_views
 
@@ -73,10 +75,15 @@ class HandoffService:
 
         With no console open anywhere, there is nobody to tell: the views are not read at all (they were a
         fifth of a busy server's time). A console that opens later loads the inbox from the database."""
+        if turn.handoff:  # first: it needs no database, and the customer's widget must know
+            await self._tell_customer_state(turn.conversation_id, "waiting", None)
         if await self.bus.listened(AGENTS):
             await self._tell_agents(turn)
-        if turn.handoff:
-            await self._tell_customer_state(turn.conversation_id, "waiting", None)
+
+    async def refresh(self, conversation_id: str) -> None:
+        """Tell agents a conversation's inbox row changed behind their back (its journaled turns were written)."""
+        if await self.bus.listened(AGENTS):
+            await self._tell_agents(TurnLogged(conversation_id, ()))
 
     async def _tell_agents(self, turn: TurnLogged) -> None:
         views, summary = await anyio.to_thread.run_sync(self._views, turn.conversation_id, turn.message_ids)
@@ -155,6 +162,22 @@ class HandoffService:
         await self.bus.publish(
             AGENTS, {"type": "typing", "conversation_id": conversation_id, "role": "customer", "active": active}
         )
+
+    def missed(self, conversation_id: str, after_id: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """What a customer's socket would have heard live since message ``after_id``, read from the database (for
+        when live events cannot cross servers): the agents' messages as ``agent.message`` frames, and the
+        conversation's ``state`` frame (blocking: call it from a worker thread)."""
+        with self.store.session() as session:
+            rows = session.execute(
+                select(Message.id, Message.text, Message.created_at, Agent.display_name)
+                .join(Agent, Agent.id == Message.agent_id)
+                .where(Message.conversation_id == conversation_id, Message.role == "agent", Message.id > after_id)
+                .order_by(Message.id)
+            ).all()
+        holder = self.store.conversation_state(conversation_id)
+        frames = [{"type": "agent.message", "message_id": row.id, "text": row.text, "agent": row.display_name,
+                   "created_at": iso(row.created_at)} for row in rows]
+        return frames, {"type": "state", "state": holder.state, "agent": holder.agent_name}
 
     # helpers ---------------------------------------------------------------------------------
 

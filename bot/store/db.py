@@ -20,6 +20,9 @@ def make_engine(url: str) -> Engine:
     # a server's network connections can go stale (a database restart, a proxy's idle timeout): check each
     # on checkout. A SQLite file cannot, and a ping per checkout was a tenth of a busy server's database time.
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg", "psycopg2"):
+        # a database that stopped answering must be noticed in seconds, so customers' writes go to the journal
+        kwargs["connect_args"] = {"connect_timeout": 5}
     if parsed.get_backend_name() == "sqlite":
         kwargs.update(pool_pre_ping=False, connect_args={"check_same_thread": False, "timeout": 30})
         if parsed.database and parsed.database != ":memory:":

@@ -237,3 +237,13 @@ class RasaEvent(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class JournalApplied(Base):
+    """A write that waited in a server's local journal (the database was out) and has been applied: replayed
+    again after a crash, it is recognised by its key and not applied twice."""
+
+    __tablename__ = "journal_applied"
+
+    key: Mapped[str] = mapped_column(String(36), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store import writes
+from bot.store import replay, writes
+from bot.store.journal import Journal
 from bot.store.models import Agent, Conversation, Feedback, Message, RasaEvent, as_utc
 from bot.store.spool import WriteSpool
 from bot.store.tokens import hash_token, new_token, token_matches
@@ -27,6 +32,10 @@ class ExpiredConversation(UnknownConversation):
 
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
+# The database cannot be reached (or answers nothing in time): what sends customers' writes to the journal.
+OUTAGES = (OperationalError, InterfaceError, PoolTimeout)
+JOURNALED = 0  # the id of a row that waits in the journal (the database gives it a real one when it returns)
 __all__ = ["BotReplyRecord", "ConversationState", "ExpiredConversation", "PastTurn", "TranscriptStore",
            "UnknownConversation", "UnknownReply"]  # UnknownReply is raised by a write job; callers catch it from here
 
@@ -85,6 +94,7 @@ class TranscriptStore:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.spool: WriteSpool | None = None  # group commit, once a server starts it
+        self.journal: Journal | None = None  # where customers' writes wait out a database outage (a server's)
 
     def session(self) -> Session:
         return self._sessions()
@@ -93,6 +103,31 @@ class TranscriptStore:
         """From now on, writes of concurrent callers share transactions (group commit)."""
         if self.spool is None:
             self.spool = WriteSpool(self._sessions)
+
+    def open_journal(self, path: Path) -> None:
+        """From now on, customers' writes that the database cannot take wait in the journal at ``path``."""
+        if self.journal is None:
+            self.journal = Journal(path)
+
+    def _durable(self, kind: str, conversation_id: str, payload: dict[str, Any],
+                 job: Callable[[Session], R]) -> R | None:
+        """``job`` committed now; while the database is out, or earlier writes still wait in the journal (a
+        conversation's messages are stored in the order they were said), journaled instead: None."""
+        journal = self.journal
+        if journal is None:
+            return self.write(job)
+        if not journal.waiting:
+            try:
+                return self.write(job)
+            except OUTAGES as exc:
+                log.warning("the database is out (%s): customers' writes wait in the journal", type(exc).__name__)
+        journal.append(kind, conversation_id, payload)
+        return None
+
+    def flush_journal(self) -> list[str]:
+        """Replay what waits in the journal until it is empty or the database fails again; the conversations
+        written to."""
+        return replay.flush(self.journal, self.write, OUTAGES) if self.journal is not None else []
 
     def stop_spool(self) -> None:
         spool, self.spool = self.spool, None
@@ -115,7 +150,9 @@ class TranscriptStore:
     def open_conversation(self) -> tuple[str, str]:
         """Start a conversation; returns its id and the secret token that resumes it."""
         conversation_id, token = uuid.uuid4().hex, new_token(24)
-        self.write(lambda session: session.add(Conversation(id=conversation_id, token_hash=hash_token(token))))
+        hashed = hash_token(token)
+        self._durable("conversation", conversation_id, {"token_hash": hashed},
+                      lambda session: session.add(Conversation(id=conversation_id, token_hash=hashed)))
         return conversation_id, token
 
     def authenticate(self, conversation_id: str, token: str, idle: timedelta | None = None) -> None:
@@ -151,10 +188,13 @@ class TranscriptStore:
     # messages ------------------------------------------------------------------------------
 
     def log_customer(self, conversation_id: str, text: str, client_id: str | None = None) -> int:
-        """Store a customer message before the bot answers it, so it is never lost; returns its id."""
-        return self.write(lambda session: writes.add_message(
-            session, Message(conversation_id=conversation_id, role="customer", text=text, client_id=client_id)
-        ))  # built inside the job: a job run again after a failed batch starts from a fresh row
+        """Store a customer message before the bot answers it, so it is never lost; returns its id (``JOURNALED``
+        while it waits in the journal)."""
+        written = self._durable("customer", conversation_id, {"text": text, "client_id": client_id},
+                                lambda session: writes.add_message(session, Message(
+                                    conversation_id=conversation_id, role="customer", text=text, client_id=client_id)))
+        return JOURNALED if written is None else written  # the row is built inside the job: a job run again
+        # after a failed batch starts from a fresh row
 
     def log_message(self, conversation_id: str, role: str, text: str, agent_id: int | None = None) -> int:
         """Store an agent's message or a system notice ("Maya joined"); returns its id."""
@@ -175,9 +215,14 @@ class TranscriptStore:
                     replies: list[BotReplyRecord], then_state: str | None = None, reopen: bool = False,
                     rasa_events: list[dict[str, Any]] | None = None) -> tuple[int, list[int]]:
         """``log_turn`` for a turn answered by any number of messages (a custom action's), with the Rasa events
-        the turn adds: all in one transaction. The reply ids are empty when an agent took the chat over."""
-        return self.write(lambda session: writes.add_turn(
+        the turn adds: all in one transaction. The reply ids are empty when an agent took the chat over, and
+        ``JOURNALED`` while the turn waits in the journal."""
+        payload = {"text": text, "client_id": client_id, "decision": asdict(decision),
+                   "replies": [asdict(reply) for reply in replies], "then_state": then_state, "reopen": reopen,
+                   "rasa_events": rasa_events or []}
+        written = self._durable("turn", conversation_id, payload, lambda session: writes.add_turn(
             session, conversation_id, text, client_id, decision, replies, then_state, reopen, rasa_events or ()))
+        return (JOURNALED, [JOURNALED] * len(replies)) if written is None else written
 
     def rasa_events(self, conversation_id: str) -> list[dict[str, Any]]:
         """The conversation's Rasa events, oldest first (its tracker is these played forward)."""
@@ -193,7 +238,8 @@ class TranscriptStore:
 
     def record_feedback(self, conversation_id: str, reply_id: str, rating: str) -> None:
         """Store (or change) the customer's rating of one bot reply of this conversation."""
-        self.write(lambda session: writes.rate_reply(session, conversation_id, reply_id, rating))
+        self._durable("feedback", conversation_id, {"reply_id": reply_id, "rating": rating},
+                      lambda session: writes.rate_reply(session, conversation_id, reply_id, rating))
 
     def history(self, conversation_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The newest ``limit`` messages, oldest first, as the widget renders them."""
