@@ -32,11 +32,13 @@ class Outbox:
             await self.websocket.send_json(frame)
 
 
-async def forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox, listener: Listener | None = None) -> None:
+async def forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox, listener: Listener | None = None,
+                  resubscribe: bool = False) -> None:
     """Pass live events (state changes, agent messages, typing) to the socket; ``listener`` hears each first (a
-    customer's socket keeps its memory of the conversation's state current, and notes what it has shown). A
-    subscriber the bus dropped for falling behind, or a bus that failed, closes the socket so that its client
-    reconnects and catches up."""
+    customer's socket keeps its memory of the conversation's state current, and notes what it has shown).
+    Returns when the socket closes. A subscriber the bus dropped for falling behind closes the socket, so that
+    its client reconnects and catches up; when the bus under it changed, ``resubscribe`` raises
+    ``SubscriberDropped`` for the caller to subscribe again, else the socket closes too."""
     try:
         async for event in events:
             if listener is not None:
@@ -44,6 +46,8 @@ async def forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox, listene
             await outbox.send(event)
     except (RuntimeError, WebSocketDisconnect):  # the socket closed under us
         return
-    except SubscriberDropped:
+    except SubscriberDropped as dropped:
+        if resubscribe and not dropped.slow:
+            raise
         with contextlib.suppress(RuntimeError):
             await outbox.websocket.close(code=TOO_SLOW_CLOSE)

@@ -97,13 +97,13 @@ class PrivateRedis:
         self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                          "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
-        client = redis.Redis(port=self.port, socket_connect_timeout=1)
-        while time.monotonic() < deadline:
-            try:
-                if client.ping():
-                    return
-            except redis.RedisError:
-                time.sleep(0.05)
+        with redis.Redis(port=self.port, socket_connect_timeout=1) as client:
+            while time.monotonic() < deadline:
+                try:
+                    if client.ping():
+                        return
+                except redis.RedisError:
+                    time.sleep(0.05)
         raise RuntimeError("the private Redis did not start")
 
     def stop(self) -> None:

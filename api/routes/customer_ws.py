@@ -1,9 +1,5 @@
-"""The customer socket ``/ws``: sessions, messages answered as streamed replies, feedback, live handoff.
-
-One task reads the socket all the time, so pings are answered and limits applied however long a reply takes;
-messages wait in a short queue and are answered one after another, in order. Every refusal is an error frame
-and the socket stays usable; a turn that fails gets an ``internal`` error frame and the socket goes on.
-"""
+"""The customer socket ``/ws``: admitted (``api.customer_session``), then its conversation (``api.customer_chat``)
+until the customer leaves or the server drains."""
 
 from __future__ import annotations
 
@@ -14,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from api.customer_chat import Chat
 from api.customer_session import (
     TRY_LATER_CLOSE,
     UNAVAILABLE,
@@ -24,31 +21,21 @@ from api.customer_session import (
     open_session,
 )
 from api.deps import AddressLimitsDep, RuntimeDep
-from api.outbox import Outbox, forward
-from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, error_frame, parse_client_frame
-from api.throttle import SocketLimits
-from bot.conversations.events import EventBus, customer_channel
+from api.outbox import Outbox
+from api.protocol import error_frame
 from bot.conversations.handoff import HandoffService
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.store.transcripts import OUTAGES, UnknownReply
+from bot.store.transcripts import OUTAGES
 from bot.turn.engine import DialogueEngine
 from bot.turn.memory import ConversationMemory
-from bot.turn.outcome import BotReply, Turn, structured
-from bot.turn.streaming import chunks
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 READY_TIMEOUT_S = 120.0
-CATCH_UP_S = 2.0  # while Redis is out, how often a customer socket reads what agents said from the database
 RESTART_CLOSE = 1012  # service restart: the widget reconnects at once (through the proxy, to another server)
 RECONNECT = {"type": "reconnect", "message": "the server is restarting; reconnect to go on with the conversation"}
-
-
-def too_big(raw: str, limit: int) -> bool:
-    """Whether a text frame is over ``limit`` bytes of UTF-8 (counted only when its length leaves a doubt)."""
-    return len(raw) > limit or (len(raw) * 4 > limit and len(raw.encode()) > limit)
 
 
 @router.websocket("/ws")
@@ -88,192 +75,41 @@ async def _converse(websocket: WebSocket, engine: DialogueEngine, handoff: Hando
                     settings: Settings, runtime: Runtime) -> None:
     conversation = session["conversation_id"]
     outbox = Outbox(websocket)
-    async with runtime.bus.subscribe(customer_channel(conversation)) as events:
-        # read after subscribing, so no state change falls between the read and the events that follow it (a
-        # new conversation has nothing to read, which also serves new customers while the database is out)
-        if session["resumed"]:
-            try:
-                memory = await engine.in_thread(ConversationMemory.read, engine.store, conversation,
-                                                settings.context_turns)
-            except OUTAGES:
-                await outbox.send(UNAVAILABLE)
-                await websocket.close(code=TRY_LATER_CLOSE)
-                return
-        else:
-            memory = ConversationMemory("bot", 0, settings.context_turns)
-        session.update(
-            welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
-            state=memory.state, agent=memory.agent,
-        )
-        await outbox.send(session)
-        chat = Chat(outbox, engine, handoff, conversation, settings, memory)
-        chat.seen = max((item.get("message_id") or 0 for item in session.get("history", ())), default=0)
-        forwarding = asyncio.create_task(forward(events, outbox, chat))
-        answering = asyncio.create_task(chat.answer_in_order())
-        catching_up = asyncio.create_task(chat.catch_up(runtime.bus))
-        reading = asyncio.create_task(chat.read(websocket))
-        draining = asyncio.create_task(runtime.draining.wait())
+    chat = Chat(outbox, engine, handoff, conversation, settings, ConversationMemory("bot", 0, settings.context_turns))
+    chat.seen = max((item.get("message_id") or 0 for item in session.get("history", ())), default=0)
+    subscribed = asyncio.Event()
+    listening = asyncio.create_task(chat.listen(runtime.bus, subscribed))
+    await subscribed.wait()
+    # read after subscribing, so no state change falls between the read and the events that follow it (a new
+    # conversation has nothing to read, which also serves new customers while the database is out)
+    if session["resumed"]:
         try:
-            await asyncio.wait((reading, draining), return_when=asyncio.FIRST_COMPLETED)
-            if draining.done() and not reading.done():  # the server stops: finish, then send the widget elsewhere
-                reading.cancel()
-                await chat.finish()
-                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                    await outbox.send(RECONNECT)
-                    await websocket.close(code=RESTART_CLOSE)
-        finally:
-            tasks = (reading, draining, forwarding, answering, catching_up)
-            for task in tasks:
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*tasks, return_exceptions=True)
-
-
-class Chat:
-    """One customer socket's conversation: its limits, its queue of messages, and what answers each frame."""
-
-    def __init__(self, outbox: Outbox, engine: DialogueEngine, handoff: HandoffService, conversation: str,
-                 settings: Settings, memory: ConversationMemory) -> None:
-        self.outbox, self.engine, self.handoff, self.conversation = outbox, engine, handoff, conversation
-        self.settings, self.memory = settings, memory
-        self.limits = SocketLimits(settings)
-        self.queue: asyncio.Queue[MessageIn] = asyncio.Queue(settings.frame_burst)
-        self.seen = 0  # the newest message this socket's customer has been shown
-
-    def heard(self, event: dict[str, Any]) -> None:
-        """A live event on its way to the customer: the memory keeps the state, and what was shown is noted."""
-        self.memory.heard(event)
-        if event.get("type") == "agent.message" and isinstance(event.get("message_id"), int):
-            self.seen = max(self.seen, event["message_id"])
-
-    async def catch_up(self, bus: EventBus) -> None:
-        """While live events cannot cross servers (Redis is out), read from the database what an agent on
-        another server said and did, so a handoff goes on, only slower."""
-        while True:
-            await asyncio.sleep(CATCH_UP_S)
-            if not bus.degraded:
-                continue
-            try:
-                frames, state = await self.engine.in_thread(self.handoff.missed, self.conversation, self.seen)
-            except OUTAGES:
-                continue
-            for frame in frames:
-                self.heard(frame)
-                await self._send(frame)
-            if (state["state"], state["agent"]) != (self.memory.state, self.memory.agent):
-                self.heard(state)
-                await self._send(state)
-
-    async def read(self, websocket: WebSocket) -> None:
-        """Take frames until the socket closes; each is answered, refused or queued at once."""
-        try:
-            while True:
-                event = await websocket.receive()
-                if event["type"] == "websocket.disconnect":
-                    return
-                try:
-                    await self._take(event.get("text"))
-                except (RuntimeError, WebSocketDisconnect):
-                    raise
-                except Exception:  # one frame's failure is that frame's, never the socket's
-                    log.exception("a frame failed in conversation %s", self.conversation)
-                    await self.outbox.send(error_frame("internal", "the server could not handle that frame"))
-        except (WebSocketDisconnect, RuntimeError):  # closed under us
+            chat.memory = await engine.in_thread(ConversationMemory.read, engine.store, conversation,
+                                                 settings.context_turns)
+        except OUTAGES:
+            listening.cancel()
+            await outbox.send(UNAVAILABLE)
+            await websocket.close(code=TRY_LATER_CLOSE)
             return
-
-    async def _take(self, raw: str | None) -> None:
-        settings = self.settings
-        try:
-            if raw is None:
-                raise FrameError("binary_frame", "send JSON text frames, not binary")
-            if too_big(raw, settings.max_frame_bytes):
-                raise FrameError("frame_too_large", f"frames may be at most {settings.max_frame_bytes} bytes")
-            frame = parse_client_frame(raw, settings.max_message_chars)
-        except FrameError as exc:
-            wait = self.limits.take("other")
-            if not wait:
-                await self.outbox.send(error_frame(exc.code, str(exc), exc.client_id))
-            return
-        kind = frame.type if frame.type in ("message", "typing", "feedback") else "other"
-        wait = self.limits.take(kind)
-        client_id = frame.id if isinstance(frame, MessageIn) else None
-        if wait or (isinstance(frame, MessageIn) and self.queue.full()):
-            await self.outbox.send(error_frame("rate_limited", f"too many {kind} frames; slow down",
-                                               client_id, retry_after=wait or 1.0))
-        elif isinstance(frame, MessageIn):
-            self.queue.put_nowait(frame)
-        elif isinstance(frame, FeedbackIn):
-            await self._rate(frame)
-        elif isinstance(frame, TypingIn):
-            await self.handoff.customer_typing(self.conversation, frame.active)
-        elif isinstance(frame, PingIn):
-            await self.outbox.send({"type": "pong"})
-        else:
-            await self.outbox.send(error_frame("session_open", "this socket already has its conversation"))
-
-    async def answer_in_order(self) -> None:
-        """Answer queued messages one at a time; a message being answered when the socket closes is finished
-        (its turn is stored), the ones still queued were never acknowledged and the widget sends them again."""
-        while True:
-            frame = await self.queue.get()
-            try:
-                await asyncio.shield(self._answer(frame))
-            finally:
-                self.queue.task_done()
-
-    async def finish(self) -> None:
-        """Wait until every message taken so far is answered."""
-        await self.queue.join()
-
-    async def _answer(self, frame: MessageIn) -> None:
-        try:
-            turn: Turn = await self.engine.respond(self.conversation, frame.text.strip(), frame.id, self.memory)
-        except Exception:
-            log.exception("turn failed in conversation %s", self.conversation)
-            await self._send(error_frame("internal", "the bot could not answer; please try again", frame.id))
-            return
-        try:
-            if turn.reply is None:  # a person handles this conversation (or the actions said nothing)
-                await self._send({"type": "message.received", "in_reply_to": frame.id,
-                                  "message_id": turn.message_id})
-            for reply in turn.replies:  # a custom action may say several things: each streams as its own reply
-                await self._stream(reply, frame.id)
-        finally:  # after the reply, so a handoff's state frame follows its text; even when the socket is gone
-            try:
-                await self.handoff.announce(turn.logged)
-            except Exception:  # the agents' live view can be rebuilt from the log; the customer was answered
-                log.exception("could not announce a turn of conversation %s", self.conversation)
-
-    async def _send(self, frame: dict[str, Any]) -> None:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the customer left: the turn is stored
-            await self.outbox.send(frame)
-
-    async def _stream(self, reply: BotReply, in_reply_to: str | None) -> None:
-        start: dict[str, Any] = {
-            "type": "reply.start", "reply_id": reply.reply_id, "in_reply_to": in_reply_to,
-            "intent": reply.intent, "confidence": reply.confidence, "route": reply.route.value,
-        }
-        if reply.action:
-            start["action"] = reply.action
-        await self._send(start)
-        delay = self.settings.stream_delay_ms / 1000
-        for piece in chunks(reply.text, self.settings.stream_chunk_words):
-            await self._send({"type": "reply.delta", "reply_id": reply.reply_id, "text": piece})
-            if delay:
-                await asyncio.sleep(delay)
-        end: dict[str, Any] = {
-            "type": "reply.end", "reply_id": reply.reply_id, "text": reply.text, "faq_id": reply.faq_id,
-            "score": reply.score, "suggestions": reply.suggestions,
-        }
-        # a custom action's structured message: buttons (a title, and the payload a press sends), image, custom
-        end.update(structured(reply))
-        await self._send(end)
-
-    async def _rate(self, frame: FeedbackIn) -> None:
-        try:
-            await self.engine.in_thread(self.engine.store.record_feedback, self.conversation, frame.reply_id,
-                                        frame.rating)
-        except UnknownReply:
-            await self.outbox.send(error_frame("unknown_reply", f"no reply {frame.reply_id} in this conversation"))
-            return
-        await self.outbox.send({"type": "feedback.ok", "reply_id": frame.reply_id, "rating": frame.rating})
+    session.update(welcome=engine.replies.welcome, max_message_chars=settings.max_message_chars,
+                   state=chat.memory.state, agent=chat.memory.agent)
+    await outbox.send(session)
+    chat.live.set()
+    answering = asyncio.create_task(chat.answer_in_order())
+    catching_up = asyncio.create_task(chat.catch_up(runtime.bus))
+    reading = asyncio.create_task(chat.read(websocket))
+    draining = asyncio.create_task(runtime.draining.wait())
+    try:
+        await asyncio.wait((reading, draining), return_when=asyncio.FIRST_COMPLETED)
+        if draining.done() and not reading.done():  # the server stops: finish, then send the widget elsewhere
+            reading.cancel()
+            await chat.finish()
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await outbox.send(RECONNECT)
+                await websocket.close(code=RESTART_CLOSE)
+    finally:
+        tasks = (reading, draining, listening, answering, catching_up)
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -22,8 +22,12 @@ log = logging.getLogger(__name__)
 
 
 class SubscriberDropped(Exception):
-    """A subscriber fell too far behind, or the bus under it failed: it gets no more events (its socket closes
-    and its client reconnects)."""
+    """A subscription ended: its subscriber fell too far behind (``slow``: its socket closes and its client
+    reconnects), or the bus under it changed (Redis went out or came back: subscribe again)."""
+
+    def __init__(self, channel: str, slow: bool = False) -> None:
+        super().__init__(channel)
+        self.slow = slow
 
 
 def customer_channel(conversation_id: str) -> str:
@@ -79,7 +83,7 @@ class LocalBus:
             while True:
                 event = await queue.get()
                 if event is _DROPPED:
-                    raise SubscriberDropped(channel)
+                    raise SubscriberDropped(channel, slow=True)
                 yield event
 
         try:

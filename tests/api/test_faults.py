@@ -17,8 +17,8 @@ from bot.store.db import make_engine
 from bot.store.models import Message
 from bot.store.transcripts import TranscriptStore
 from tests.api.wsclient import Customer, Streamed
-from tests.servers import LiveServer, start_server, stop_server
-from tests.services import PrivatePostgres
+from tests.servers import LiveServer, add_agents, start_server, stop_server
+from tests.services import PrivatePostgres, PrivateRedis
 
 pytestmark = pytest.mark.slow
 QUESTIONS = ["How long does a refund take?", "Do you ship to Norway?", "Can I pay with PayPal?",
@@ -178,3 +178,52 @@ def test_sigterm_finishes_replies_then_sends_the_widget_elsewhere(demo_data_dir:
             assert said == QUESTIONS[:3]
     finally:
         stop_server(again)
+
+
+def next_frame(customer: Customer, kind: str, seconds: float = 30) -> dict[str, Any]:
+    """The next frame of ``kind`` (others are passed over)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        frame = customer.receive(timeout=max(0.1, deadline - time.monotonic()))
+        if frame["type"] == kind:
+            return frame
+
+
+def test_customers_keep_chatting_through_a_redis_outage_and_a_handoff_goes_on(
+        demo_data_dir: Path, tmp_path: Path, postgres_url: str) -> None:
+    redis_server = PrivateRedis.create()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    add_agents(postgres_url, "correct horse battery", "maya")
+    customer_side = serve(demo_data_dir, postgres_url, tmp_path / "a", HELPLINE_REDIS_URL=redis_server.url)
+    agent_side = serve(demo_data_dir, postgres_url, tmp_path / "b", HELPLINE_REDIS_URL=redis_server.url)
+    try:
+        login = httpx.post(f"{agent_side.url}/api/auth/login", json={"name": "maya",
+                                                                      "password": "correct horse battery"})
+        api = httpx.Client(base_url=agent_side.url, headers={"Authorization": f"Bearer {login.json()['token']}"})
+        customer = Customer.open(customer_side.ws_url)
+        conversation = customer.session["conversation_id"]
+        assert customer.ask(QUESTIONS[0]).text
+        redis_server.stop()
+
+        assert customer.ask(QUESTIONS[1]).text  # still answered
+        with Customer.open(customer_side.ws_url) as newcomer:  # and new customers too
+            assert newcomer.ask(QUESTIONS[2]).text
+        assert customer.ask("I want to talk to a person").start["route"] == "handoff"
+        assert next_frame(customer, "state")["state"] == "waiting"
+        accepted = api.post(f"/api/agent/conversations/{conversation}/accept")  # on the other server
+        assert accepted.status_code == 200, accepted.text
+        assert next_frame(customer, "state") == {"type": "state", "state": "agent", "agent": "Maya"}
+        api.post(f"/api/agent/conversations/{conversation}/messages", json={"text": "Maya here, during the outage."})
+        assert next_frame(customer, "agent.message")["text"] == "Maya here, during the outage."
+
+        redis_server.start()  # back: the sockets subscribe again, and live events cross servers once more
+        wait_for(lambda: httpx.get(f"{customer_side.url}/health").json(), lambda body: body["status"] == "ok")
+        api.post(f"/api/agent/conversations/{conversation}/messages", json={"text": "And after it."})
+        assert next_frame(customer, "agent.message")["text"] == "And after it."
+        customer.close()
+        api.close()
+    finally:
+        stop_server(customer_side)
+        stop_server(agent_side)
+        redis_server.stop()
