@@ -19,15 +19,25 @@ class SecretScrubber(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(SECRET_PARAMS.sub(MASK, a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(_scrubbed(a) for a in record.args)
         if isinstance(record.msg, str):
             record.msg = SECRET_PARAMS.sub(MASK, record.msg)
         return True
 
 
+def _scrubbed(arg: object) -> object:
+    """The argument, or its text with credentials masked (a URL object too, as httpx logs one)."""
+    if isinstance(arg, int | float) or arg is None:
+        return arg
+    shown = arg if isinstance(arg, str) else str(arg)
+    masked = SECRET_PARAMS.sub(MASK, shown)
+    return arg if masked == shown else masked
+
+
 def scrub_server_logs() -> None:
-    """Put the scrubber on uvicorn's access and error loggers (once)."""
-    for name in ("uvicorn.access", "uvicorn.error"):
+    """Put the scrubber on uvicorn's access and error loggers, and on httpx's, which logs every URL it calls
+    (a Rasa action endpoint's ``?token=`` among them), once."""
+    for name in ("uvicorn.access", "uvicorn.error", "httpx"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, SecretScrubber) for f in logger.filters):
             logger.addFilter(SecretScrubber())

@@ -113,15 +113,15 @@ def _spawn(name: str, argv: list[str], log: Path, env: dict[str, str], port: int
     return Server(name, f"ws://127.0.0.1:{port}/ws", process, log)
 
 
-def start_helpline(data_dir: Path, database_url: str, log: Path, code: Path = ROOT) -> Server:
+def start_helpline(data_dir: Path, database_url: str, log: Path, code: Path = ROOT, **extra_env: str) -> Server:
     """``helpline serve`` on a free port over ``data_dir``; returns once ``/health`` answers 200.
 
     ``code``: the source tree the server imports (another checkout or a ``git archive`` export, to measure
-    another version with the same venv); by default this one.
+    another version with the same venv); by default this one. ``extra_env``: more settings.
     """
     port = free_port()
     env = {**os.environ, "HELPLINE_DATA_DIR": str(data_dir), "HELPLINE_DATABASE_URL": database_url,
-           "HELPLINE_SEED_DIR": str(data_dir / "seed"), "PYTHONUNBUFFERED": "1", **LOAD_TEST_LIMITS}
+           "HELPLINE_SEED_DIR": str(data_dir / "seed"), "PYTHONUNBUFFERED": "1", **LOAD_TEST_LIMITS, **extra_env}
     env.pop("HELPLINE_MODEL_DIR", None)
     if code.resolve() != ROOT:  # ahead of the editable install's finder, which points at this tree
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code.resolve()), env.get("PYTHONPATH")]))
