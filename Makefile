@@ -56,6 +56,7 @@ bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks.faiss_scale
 	$(BIN)/python -m benchmarks.e2e_ws --profile
 	$(BIN)/python -m benchmarks.soak
+	$(BIN)/python -m benchmarks.faults
 
 clean: ## remove the virtualenv and the local data dir
 	rm -rf $(VENV) var
