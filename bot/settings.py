@@ -125,8 +125,8 @@ class Settings(BaseSettings):
         "card, email, phone, iban (empty for none).",
     )
     redact_patterns: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Extra regular expressions (a JSON list) always masked: at log time, "
-        "in training sets and in exports.",
+        default_factory=list, description="Extra regular expressions (a JSON list, RE2 syntax: matched in linear "
+        "time, no lookarounds or backreferences) always masked: at log time, in training sets and in exports.",
     )
     retrain_tolerance: float = Field(
         DEFAULT_TOLERANCE, ge=0, description="Largest drop in accuracy, macro-F1 or an intent's F1 with which "

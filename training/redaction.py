@@ -2,51 +2,53 @@
 
 Numbers are checked, not only matched, so order numbers (``#NW-48213``), amounts, dates and card-like
 numbers that fail the Luhn check stay as they are: they carry the meaning a classifier learns from.
+
+Anonymous visitors choose the text, so every kind is found in time linear in its length: each expression
+below starts only where a run of its characters starts or repeats a bounded number of times, what it finds
+is checked with a bounded amount of work (``card_numbers``, ``phone_numbers``), and configured patterns run
+on RE2, which matches any expression in linear time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+import string
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Protocol
+
+import re2  # google-re2
+
+from training.card_numbers import card_spans, luhn_valid
+from training.phone_numbers import phone_candidates
+
+__all__ = ["KINDS", "PATTERN_TOKEN", "TOKENS", "InvalidPattern", "Redactor", "UnknownKind", "check_kinds",
+           "compile_patterns", "iban_valid", "luhn_valid"]
 
 KINDS = ("card", "email", "phone", "iban")
 TOKENS = {"card": "[CARD]", "email": "[EMAIL]", "phone": "[PHONE]", "iban": "[IBAN]"}
 PATTERN_TOKEN = "[REDACTED]"
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
-# Runs of digit groups joined by one space or dash; a card is 13-19 digits of such a run.
-DIGIT_RUN = re.compile(r"(?<![\w-])\d+(?:[ -]\d+)*(?![\w])")
+# The local part is possessive: it can never give back an "@", so giving back characters only wastes steps.
+EMAIL = re.compile(r"[\w.+-]++@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+# The same, starting only where a run of local-part characters starts: a later start in the run reaches the
+# same "@" and the same domain, so it fails too (trying them all made a long run of "a.a.a…" quadratic).
+EMAIL_AT_RUN_START = re.compile(r"(?<![\w.+-])" + EMAIL.pattern)
+# Runs of digit groups joined by one space or dash; a card is 13-19 digits of such a run. Runs of fewer than
+# 13 digits are passed over by the look-ahead, without a call into Python (a later start inside such a run
+# has fewer digits still).
+DIGIT_RUN = re.compile(r"(?<![\w-])(?=(?:\d[ -]?){13})\d+(?:[ -]\d+)*(?![\w])")
 # A country code, two check digits, then 11-30 letters and digits, compact or in groups.
 IBAN_CANDIDATE = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}\b")
-_SEP = r"[ .-]?"
-PHONE_CANDIDATE = re.compile(
-    r"(?<![\w#/+.,-])(?:"
-    rf"\+\d{{1,3}}{_SEP}(?:\(\d{{1,4}}\){_SEP})?\d{{1,4}}(?:{_SEP}\d{{1,4}}){{1,5}}"  # +44 (0)20 7946 0958
-    rf"|\(\d{{2,5}}\){_SEP}\d{{2,4}}(?:{_SEP}\d{{2,4}}){{1,3}}"  # (020) 7946 0958
-    rf"|0\d{{1,4}}(?:{_SEP}\d{{2,4}}){{1,4}}"  # 06 12 34 56 78, 030 1234567
-    r"|\d{3}[ .-]\d{3}[ .-]\d{4}"  # 555-123-4567
-    r")(?![\w-])"
-)
+IBAN_LETTERS = str.maketrans({letter: str(int(letter, 36)) for letter in string.ascii_uppercase})  # A=10 … Z=35
 DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2}")
 
 
 class InvalidPattern(ValueError):
-    """A configured redaction pattern that is not a valid regular expression."""
+    """A configured redaction pattern that RE2 does not take."""
 
 
 class UnknownKind(ValueError):
     """A redaction kind other than card, email, phone and iban."""
-
-
-def luhn_valid(digits: str) -> bool:
-    """Whether a string of digits passes the Luhn check that every payment card number passes."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
 
 
 def iban_valid(compact: str) -> bool:
@@ -55,17 +57,36 @@ def iban_valid(compact: str) -> bool:
     if not (15 <= len(compact) <= 34 and compact[:2].isalpha() and compact[2:4].isdigit() and compact.isalnum()):
         return False
     rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+    return int(rearranged.translate(IBAN_LETTERS)) % 97 == 1
 
 
-def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
-    """Compile configured patterns, naming the one that is not a valid regular expression."""
+class Pattern(Protocol):
+    """What the redactor uses of a compiled operator pattern."""
+
+    @property
+    def pattern(self) -> str: ...
+
+    def sub(self, repl: str, text: str) -> str: ...
+
+
+def compile_patterns(patterns: Iterable[str]) -> list[Pattern]:
+    """Compile configured patterns with RE2, naming the one that is not a valid RE2 expression.
+
+    They run on text anonymous visitors choose, so they are matched in linear time: with Python's
+    backtracking engine one unlucky pattern, such as ``(\\w+\\s?)+$``, takes exponential time on a short
+    message. RE2 has no lookarounds or backreferences, its ``\\d``, ``\\w`` and ``\\b`` are ASCII, and it
+    refuses patterns whose program would be too large.
+    """
+    options = re2.Options()
+    options.log_errors = False  # the error is raised, named, below; RE2 would also print it to stderr
     compiled = []
     for pattern in patterns:
         try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
-            raise InvalidPattern(f"redaction pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+            compiled.append(re2.compile(pattern, options))
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise InvalidPattern(f"redaction pattern {pattern!r} is not a valid regular expression for RE2, "
+                                 f"which matches in linear time (no lookarounds or backreferences): {reason}") from exc
     return compiled
 
 
@@ -78,27 +99,18 @@ def check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     return cleaned
 
 
-def _redact_cards(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        run = match.group(0)
-        groups = [(g.start(), g.end()) for g in re.finditer(r"\d+", run)]
-        spans: list[tuple[int, int]] = []
-        i = 0
-        while i < len(groups):  # left to right, the longest Luhn-valid stretch of whole groups with 13-19 digits
-            for size in range(len(groups) - i, 0, -1):
-                first, last = groups[i][0], groups[i + size - 1][1]
-                digits = re.sub(r"\D", "", run[first:last])
-                if 13 <= len(digits) <= 19 and luhn_valid(digits):
-                    spans.append((first, last))
-                    i += size
-                    break
-            else:
-                i += 1
-        for first, last in reversed(spans):
-            run = run[:first] + TOKENS["card"] + run[last:]
-        return run
+def _masked(text: str, spans: Iterable[tuple[int, int]], token: str) -> str:
+    """``text`` with each of ``spans`` (in order, not overlapping) replaced by ``token``, in one pass."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], token]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
-    return DIGIT_RUN.sub(replace, text)
+
+def _redact_cards(text: str) -> str:
+    return DIGIT_RUN.sub(lambda match: _masked(match[0], card_spans(match[0]), TOKENS["card"]), text)
 
 
 def _redact_ibans(text: str) -> str:
@@ -115,18 +127,24 @@ def _redact_ibans(text: str) -> str:
 
 
 def _redact_phones(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        candidate = match.group(0)
-        digits = sum(char.isdigit() for char in candidate)
-        if not 7 <= digits <= 15 or DATE.fullmatch(candidate):
-            return candidate
-        return TOKENS["phone"]
+    def is_phone(start: int, end: int) -> bool:
+        candidate = text[start:end]
+        return 7 <= sum(char.isdigit() for char in candidate) <= 15 and not DATE.fullmatch(candidate)
 
-    return PHONE_CANDIDATE.sub(replace, text)
+    return _masked(text, (span for span in phone_candidates(text) if is_phone(*span)), TOKENS["phone"])
+
+
+def email_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where ``text`` holds e-mail addresses, left to right, as ``EMAIL.finditer`` would find them."""
+    match = EMAIL_AT_RUN_START.search(text)
+    while match:
+        yield match.span()
+        # a match may end inside a run of local-part characters (a@b.cc.d@e.ff): the next may start right there
+        match = EMAIL.match(text, match.end()) or EMAIL_AT_RUN_START.search(text, match.end())
 
 
 def _redact_emails(text: str) -> str:
-    return EMAIL.sub(TOKENS["email"], text)
+    return _masked(text, email_spans(text), TOKENS["email"])
 
 
 # e-mails first (their local part may hold digits), IBANs before cards (an IBAN holds a long digit run),
@@ -148,7 +166,10 @@ class Redactor:
         return f"Redactor(kinds={self.kinds!r}, patterns={[p.pattern for p in self.patterns]!r})"
 
     def redact(self, text: str) -> str:
-        """``text`` with every match replaced by ``[CARD]``, ``[EMAIL]``, ``[PHONE]``, ``[IBAN]`` or ``[REDACTED]``."""
+        """``text`` with every match replaced by ``[CARD]``, ``[EMAIL]``, ``[PHONE]``, ``[IBAN]`` or ``[REDACTED]``.
+
+        Linear in the length of ``text``: see the module docstring.
+        """
         for step in self._steps:
             text = step(text)
         for pattern in self.patterns:
