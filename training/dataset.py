@@ -71,7 +71,12 @@ class Dataset:
         }
 
     def write_csv(self, path: Path, held_out: bool = False) -> Path:
-        """Write the training rows (or the held-out ones) as ``text,intent,source``; returns the path."""
+        """Write the training rows (or the held-out ones) as ``text,intent,source``; returns the path.
+
+        Cells are not escaped for spreadsheets as transcript exports are (``bot/workspace/spreadsheet.py``):
+        this is data that ``helpline train`` and ``retrain`` read back as it is, and a quote put before
+        ``=cancel my order`` would become part of the text the model learns. Import it as text to look at it.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="", encoding="utf-8") as handle:

@@ -41,6 +41,7 @@ from bot.store.transcripts import TranscriptStore
 from bot.workspace import inbox, review
 from bot.workspace.exports import AGENT_EXPORT_FIELDS, export_rows
 from bot.workspace.presentation import conversation_summary, message_views
+from bot.workspace.spreadsheet import text_row
 
 router = APIRouter(prefix="/api/agent", tags=["agent"], dependencies=[Depends(current_agent)],
                    responses=LOGIN_REQUIRED)
@@ -210,7 +211,7 @@ def _csv(rows: Iterator[dict[str, Any]], batch: int = 500) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=AGENT_EXPORT_FIELDS)
     writer.writeheader()
     for count, row in enumerate(rows, 1):
-        writer.writerow(row)
+        writer.writerow(text_row(row))  # agents open this in a spreadsheet
         if count % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)

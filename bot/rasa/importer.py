@@ -144,6 +144,7 @@ def _split(rasa: RasaProject, notes: list[str]) -> tuple[list[Example], list[Exa
 
 
 def _csv(examples: list[Example]) -> str:
+    # training data that `helpline setup` reads back, so not escaped for spreadsheets (see training/dataset.py)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["text", "intent"])

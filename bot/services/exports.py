@@ -12,6 +12,7 @@ from bot.privacy import training_redactor
 from bot.services.database import transcript_store
 from bot.settings import Settings
 from bot.workspace.exports import EXPORT_FIELDS, export_rows
+from bot.workspace.spreadsheet import text_row
 
 FORMATS = ("jsonl", "csv")
 
@@ -36,9 +37,9 @@ def write_rows(rows: Iterable[dict[str, Any]], out: TextIO, fmt: str) -> int:
         writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
         writer.writeheader()
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(text_row(row))  # people open this in a spreadsheet
             count += 1
-    else:
+    else:  # JSON lines are data: written as they are
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1

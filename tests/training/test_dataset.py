@@ -150,6 +150,13 @@ def test_write_csv_reads_back_as_training_data(tmp_path: Path) -> None:
     }
 
 
+def test_formula_like_text_trains_as_typed(tmp_path: Path) -> None:
+    # training sets are read back by `helpline train`, not a spreadsheet: no quote is put before "=" or "-"
+    dataset = build([logged(1, "=cancel my order", label="cancel"), logged(2, "-1 star, refund me", label="refund")])
+    path = dataset.write_csv(tmp_path / "train.csv")
+    assert {"=cancel my order", "-1 star, refund me"} <= {example.text for example in load_examples(path)}
+
+
 def test_bad_options_are_refused() -> None:
     with pytest.raises(ValueError, match="weak_floor"):
         build([], floor=1.5)

