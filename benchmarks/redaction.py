@@ -121,6 +121,10 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:,.3f}" if seconds < 0.01 else f"{seconds * 1e3:,.1f}"
 
 
+def times(ratio: float) -> str:
+    return f"×{ratio:,.1f}" if ratio < 10 else f"×{ratio:,.0f}"
+
+
 def markdown(report: dict[str, Any], command: str) -> str:
     """The RESULTS.md section body."""
     sizes = report["sizes"]
@@ -138,7 +142,7 @@ def markdown(report: dict[str, Any], command: str) -> str:
         "| --- | " + " | ".join("---" for _ in sizes) + " | --- | --- |",
     ]
     for name, rows in report["families"].items():
-        cells = [f"{ms(r['new_s'])} / {ms(r['old_s'])} (×{r['old_s'] / r['new_s']:,.0f})" for r in rows.values()]
+        cells = [f"{ms(r['new_s'])} / {ms(r['old_s'])} ({times(r['old_s'] / r['new_s'])})" for r in rows.values()]
         last, before = rows[sizes[-1]], rows[sizes[-2]]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {last['new_s'] / before['new_s']:.2f} | "
                      f"{ms(last['split_s'])} |")

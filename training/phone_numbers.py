@@ -63,15 +63,16 @@ def _farthest(text: str, position: int, counts: tuple[int, int], lo: int, hi: in
     counts before the run at ``position``; ``farthest``: the end found before it."""
     fewest, largest = counts
     while fewest <= largest and (match := RUN.match(text, position)):
-        low, high = _splits(match.end() - position, lo, hi)
+        end = match.end()
+        low, high = _splits(end - position, lo, hi)
         if low > high:  # a run that cannot be cut into such groups
             break
         fewest, largest = fewest + low, min(largest + high, most)
-        if fewest <= largest and largest >= least and CAN_END.match(text, match.end()):
-            farthest = match.end()
-        position = _past_separator(text, match.end())
-        if position == match.end():
+        if fewest <= largest and largest >= least and CAN_END.match(text, end):
+            farthest = end
+        if end == len(text) or text[end] not in SEPARATORS:
             break
+        position = end + 1
     return farthest
 
 
