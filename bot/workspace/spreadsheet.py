@@ -3,8 +3,9 @@
 Excel, LibreOffice and Google Sheets read a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return as a formula, and some also after leading whitespace, so a customer who writes ``=HYPERLINK(…)`` would
 have it run on the agent's machine when the export is opened. As OWASP recommends, such a cell is written
-with a leading single quote, which spreadsheets show as text and do not display. Only CSV for people is
-escaped: JSON lines are data, and training CSVs are read back by Helpline itself (``training/dataset.py``).
+with a leading single quote, which makes it text (Excel hides the quote; other spreadsheets may show it).
+Only CSV for people is escaped: JSON lines are data, and training CSVs are read back by Helpline itself
+(``training/dataset.py``).
 """
 
 from __future__ import annotations
