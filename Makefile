@@ -57,6 +57,7 @@ bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks.e2e_ws --profile
 	$(BIN)/python -m benchmarks.soak
 	$(BIN)/python -m benchmarks.faults
+	$(BIN)/python -m benchmarks.redaction
 
 clean: ## remove the virtualenv and the local data dir
 	rm -rf $(VENV) var
