@@ -30,6 +30,11 @@ class SubscriberDropped(Exception):
         self.slow = slow
 
 
+def agent_session_channel(agent_id: int) -> str:
+    """"Re-check your session now", for the agent sockets of one agent (its sessions were revoked)."""
+    return f"agent-session:{agent_id}"
+
+
 def customer_channel(conversation_id: str) -> str:
     """Frames for the customer's own sockets (every open tab of that conversation)."""
     return f"customer:{conversation_id}"

@@ -80,6 +80,11 @@ def _info(agent: Agent) -> AgentInfo:
     return AgentInfo(agent.id, agent.name, agent.display_name, agent.role)
 
 
+def account_row(agent: Agent) -> dict[str, Any]:
+    """An account as admins see it (never its password hash)."""
+    return {**_info(agent).to_dict(), "disabled": agent.disabled, "created_at": iso(agent.created_at)}
+
+
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
@@ -155,9 +160,7 @@ class Accounts:
     def list_agents(self) -> list[dict[str, Any]]:
         with self.store.session() as session:
             agents = session.scalars(select(Agent).order_by(Agent.name)).all()
-        return [
-            {**_info(a).to_dict(), "disabled": a.disabled, "created_at": iso(a.created_at)} for a in agents
-        ]
+        return [account_row(a) for a in agents]
 
     # logins --------------------------------------------------------------------------------
 
@@ -228,21 +231,25 @@ class Accounts:
 
     def agent_for_token(self, token: str) -> AgentInfo:
         """The agent a live session token belongs to; raises ``InvalidSession`` otherwise."""
+        return self.session_for_token(token)[0]
+
+    def session_for_token(self, token: str) -> tuple[AgentInfo, datetime]:
+        """The agent of a live session token and when the session expires; raises ``InvalidSession`` otherwise."""
         if not token:
             raise InvalidSession("no token")
         with self.store.session() as session:
-            agent = session.scalar(
-                select(Agent)
+            row = session.execute(
+                select(Agent, AgentSession.expires_at)
                 .join(AgentSession, AgentSession.agent_id == Agent.id)
                 .where(
                     AgentSession.token_hash == hash_token(token),
                     AgentSession.expires_at > utcnow(),
                     Agent.disabled.is_(False),
                 )
-            )
-        if agent is None:
+            ).first()
+        if row is None:
             raise InvalidSession("unknown or expired session")
-        return _info(agent)
+        return _info(row[0]), as_utc(row[1])
 
     def logout(self, token: str) -> None:
         with self.store.session() as session, session.begin():
