@@ -18,7 +18,8 @@ from starlette.responses import Response
 from bot.conversations.handoff import AlreadyClaimed, InvalidTransition, NotYourConversation
 from bot.services.faq import BlankGapEntry
 from bot.store.transcripts import OUTAGES, UnknownConversation
-from bot.workspace.accounts import AgentExists, InvalidCredentials, LoginThrottled
+from bot.workspace.account_admin import AdminLockout, UnknownAgent
+from bot.workspace.accounts import AgentExists, InvalidCredentials, LoginThrottled, WeakPassword
 from bot.workspace.inbox import InvalidCursor, InvalidFilter
 from bot.workspace.review import InvalidLabel, UnknownMessage, WrongMessageRole
 from retrieval.store import FaqEntryExists
@@ -49,6 +50,9 @@ REFUSALS: dict[type[Exception], Refusal] = {
     InvalidTransition: Refusal(status.HTTP_409_CONFLICT),
     FaqEntryExists: Refusal(status.HTTP_409_CONFLICT),
     AgentExists: Refusal(status.HTTP_409_CONFLICT),
+    UnknownAgent: Refusal(status.HTTP_404_NOT_FOUND),
+    AdminLockout: Refusal(status.HTTP_409_CONFLICT),
+    WeakPassword: Refusal(status.HTTP_422_UNPROCESSABLE_CONTENT),
     WrongMessageRole: Refusal(status.HTTP_422_UNPROCESSABLE_CONTENT),
     InvalidLabel: Refusal(status.HTTP_422_UNPROCESSABLE_CONTENT),
     InvalidFilter: Refusal(status.HTTP_422_UNPROCESSABLE_CONTENT),

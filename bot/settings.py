@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         None, description="Redis URL; when set, live events cross server replicas through Redis pub/sub."
     )
     session_hours: float = Field(12, gt=0, description="How long an agent's login lasts.")
+    session_check_seconds: float = Field(
+        30, gt=0, description="How often an open agent socket re-checks its login (it also does at the login's "
+        "expiry, and at once when an admin ends it through the API).",
+    )
     action_endpoint_url: str | None = Field(
         None, description="The Rasa action server's webhook URL, over the company's endpoints.yml.",
     )

@@ -1,9 +1,9 @@
-"""The agent socket ``/agent/ws``: live inbox events, customer messages and typing, for logged-in agents."""
+"""The agent socket ``/agent/ws``: live inbox events, customer messages and typing, for logged-in agents;
+it closes (4401) once the login it opened with has ended."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from urllib.parse import urlsplit
 
@@ -11,15 +11,15 @@ import anyio.to_thread
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 
-from api.deps import SESSION_COOKIE, RuntimeDep, authenticate
+from api.agent_session import UNAUTHORIZED_CLOSE, SessionWatch, close_when_session_ends
+from api.deps import SESSION_COOKIE, RuntimeDep, session_token
 from api.outbox import Outbox, forward
 from api.protocol import error_frame
 from api.routes.customer_ws import READY_TIMEOUT_S
-from bot.conversations.events import AGENTS
-from bot.workspace.accounts import Accounts
+from bot.conversations.events import AGENTS, agent_session_channel
+from bot.workspace.accounts import Accounts, InvalidSession
 
 router = APIRouter()
-UNAUTHORIZED_CLOSE = 4401
 
 
 class AgentTypingIn(BaseModel):
@@ -44,16 +44,23 @@ async def agent_socket(websocket: WebSocket, runtime: RuntimeDep) -> None:
         await websocket.send_json(error_frame("unavailable", runtime.error or "the server is starting"))
         await websocket.close(code=1013)
         return
-    accounts = Accounts(runtime.store, runtime.settings.session_hours)
-    agent = None if _cross_site_cookie(websocket) else await anyio.to_thread.run_sync(authenticate, websocket, accounts)
-    if agent is None:
+    settings = runtime.settings
+    accounts = Accounts(runtime.store, settings.session_hours)
+    token = None if _cross_site_cookie(websocket) else session_token(websocket)
+    try:
+        agent, expires_at = await anyio.to_thread.run_sync(accounts.session_for_token, token or "")
+    except InvalidSession:
         await websocket.send_json(error_frame("unauthorized", "log in as an agent"))
         await websocket.close(code=UNAUTHORIZED_CLOSE)
         return
     handoff, outbox = runtime.handoff, Outbox(websocket)
-    async with runtime.bus.subscribe(AGENTS) as events:
+    watch = SessionWatch(accounts, token or "", expires_at, settings.session_check_seconds)
+    # both subscriptions hold before "hello": an agent told it is connected is also one a revocation reaches
+    async with runtime.bus.subscribe(AGENTS) as events, \
+            runtime.bus.subscribe(agent_session_channel(agent.id)) as revocations:
         await outbox.send({"type": "hello", "agent": agent.to_dict()})
-        forwarding = asyncio.create_task(forward(events, outbox))
+        tasks = [asyncio.create_task(forward(events, outbox)),
+                 asyncio.create_task(close_when_session_ends(watch, revocations, outbox))]
         try:
             while True:
                 raw = await websocket.receive_text()
@@ -70,6 +77,6 @@ async def agent_socket(websocket: WebSocket, runtime: RuntimeDep) -> None:
         except (WebSocketDisconnect, KeyError, RuntimeError):  # closed, or a binary frame on a closing socket
             return
         finally:
-            forwarding.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await forwarding
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

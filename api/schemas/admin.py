@@ -26,3 +26,21 @@ class AgentAccountOut(Out):
     role: str = Field(description="agent | admin")
     disabled: bool
     created_at: str | None
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=1024)
+
+
+class AccountChangeOut(Out):
+    """The account after the change, and how many live sessions the change ended."""
+
+    agent: AgentAccountOut
+    revoked: int = Field(description="Live sessions ended: their tokens stop working and their sockets close.")
+
+
+class AgentSessionOut(Out):
+    """A live login (never its token)."""
+
+    created_at: str | None
+    expires_at: str | None

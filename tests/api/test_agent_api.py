@@ -102,7 +102,8 @@ def protected_routes() -> list[tuple[str, str]]:
 
 
 def fill(path: str, conversation_id: str, message_id: int) -> str:
-    return path.replace("{conversation_id}", conversation_id).replace("{message_id}", str(message_id))
+    return (path.replace("{conversation_id}", conversation_id).replace("{message_id}", str(message_id))
+            .replace("{name}", "maya"))
 
 
 def first_message_id(api: Api, conversation_id: str) -> int:
@@ -138,9 +139,11 @@ def test_admin_endpoints_refuse_agents(api: Api) -> None:
     assert admin_routes
     for method, path in admin_routes:
         body = {"name": "mallory", "password": PASSWORD, "role": "admin"}
-        response = api.call(method, path, "maya", json=body)
+        response = api.call(method, fill(path, "c0ffee", 1), "maya", json=body)
         assert response.status_code == 403, (method, path, response.text)
-    assert "mallory" not in [a["name"] for a in api.call("GET", "/api/admin/agents", "root").json()]
+    listed = {a["name"]: a for a in api.call("GET", "/api/admin/agents", "root").json()}
+    assert "mallory" not in listed and not listed["maya"]["disabled"]
+    assert api.call("GET", "/api/agent/me", "maya").status_code == 200  # her session was not revoked either
 
 
 def test_admins_list_and_create_agents(api: Api) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,15 +14,20 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.api.wsclient import Customer
+from bot.store.db import make_engine
+from bot.store.transcripts import TranscriptStore
+from bot.workspace.accounts import Accounts
+from tests.api.wsclient import Customer, open_agent_socket, until_closed
+from tests.cli import HELPLINE, ROOT
 from tests.servers import LiveServer, add_agents, start_server, stop_server
 
 REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def replicas(demo_data_dir: Path, postgres_url: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    add_agents(postgres_url, "correct horse battery", "maya")
+    add_agents(postgres_url, PASSWORD, "maya")
     first = start_server(demo_data_dir, postgres_url, tmp_path / "a.log", HELPLINE_REDIS_URL=REDIS_URL)
     try:
         second = start_server(demo_data_dir, postgres_url, tmp_path / "b.log", HELPLINE_REDIS_URL=REDIS_URL)
@@ -93,3 +99,39 @@ def test_agent_on_one_replica_talks_with_customer_on_another(replicas: tuple[Liv
             again = customer.ask("How long does a refund take?")
             assert again.start["route"] == "faq" and "business days" in again.text
     api.close()
+
+
+def test_an_ended_login_closes_its_socket_on_another_replica_at_once(
+    replicas: tuple[LiveServer, LiveServer], tmp_path: Path
+) -> None:
+    """Through Redis, an admin's change on one replica (or from the command line) closes the agent's socket on the
+    other in seconds, not at its next periodic check (30 s)."""
+    admin_side, agent_side = replicas
+    engine = make_engine(admin_side.database_url)
+    Accounts(TranscriptStore(engine)).add_agent("root", PASSWORD, "admin")
+    engine.dispose()
+    root = login(admin_side, "root")
+
+    with open_agent_socket(agent_side.url, login(agent_side, "maya")) as maya_ws:
+        revoked = httpx.delete(f"{admin_side.url}/api/admin/agents/maya/sessions", timeout=30,
+                               headers={"Authorization": f"Bearer {root}"})
+        assert revoked.status_code == 200 and revoked.json()["revoked"] == 1, revoked.text
+        code, frames = until_closed(maya_ws, 10)
+        assert code == 4401 and frames[-1]["code"] == "session_ended"
+
+    with open_agent_socket(agent_side.url, login(agent_side, "maya")) as maya_ws:
+        revoke = subprocess.run(
+            [str(HELPLINE), "agents", "revoke", "maya"], cwd=ROOT, text=True, capture_output=True, timeout=120,
+            env={**os.environ, "HELPLINE_DATA_DIR": str(tmp_path), "HELPLINE_DATABASE_URL": agent_side.database_url,
+                 "HELPLINE_REDIS_URL": REDIS_URL}, check=False,
+        )
+        assert revoke.returncode == 0, revoke.stderr
+        code, frames = until_closed(maya_ws, 10)
+        assert code == 4401 and frames[-1]["code"] == "session_ended"
+
+
+def login(server: LiveServer, name: str) -> str:
+    response = httpx.post(f"{server.url}/api/auth/login", json={"name": name, "password": PASSWORD}, timeout=30)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["token"]
+    return token

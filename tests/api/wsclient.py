@@ -1,12 +1,15 @@
-"""A small real WebSocket client for the customer socket, as a widget would use it."""
+"""Small real WebSocket clients: the customer socket as a widget uses it, and the agent socket as the console does."""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.sync.connection import Connection
 
 
 @dataclass
@@ -75,3 +78,46 @@ class Customer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def agent_ws_url(server_url: str) -> str:
+    """The agent socket's address on a server at ``server_url`` (http://host:port)."""
+    return server_url.replace("http://", "ws://", 1) + "/agent/ws"
+
+
+def open_agent_socket(server_url: str, token: str) -> ClientConnection:
+    """An agent socket logged in with a bearer token, once the server has said hello."""
+    ws = connect(agent_ws_url(server_url), open_timeout=30,
+                 additional_headers={"Authorization": f"Bearer {token}"})
+    hello = json.loads(ws.recv(timeout=30))
+    assert hello["type"] == "hello", hello
+    return ws
+
+
+def still_open(ws: Connection) -> bool:
+    """Whether the agent socket answers a ping (live events in between are skipped)."""
+    ws.send(json.dumps({"type": "ping"}))
+    while True:
+        try:
+            frame = json.loads(ws.recv(timeout=30))
+        except ConnectionClosed:
+            return False
+        if frame["type"] == "pong":
+            return True
+
+
+def until_closed(ws: Connection, within: float) -> tuple[int | None, list[dict[str, Any]]]:
+    """Read until the server closes the socket: its close code and the frames it sent before. Fails when the
+    socket is still open after ``within`` seconds."""
+    frames: list[dict[str, Any]] = []
+    deadline = time.monotonic() + within
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"the socket was still open after {within} s; it sent {frames}")
+        try:
+            frames.append(json.loads(ws.recv(timeout=remaining)))
+        except TimeoutError:
+            continue
+        except ConnectionClosed as closed:
+            return (closed.rcvd.code if closed.rcvd else None), frames

@@ -122,22 +122,23 @@ def test_an_admin_cannot_disable_themselves_nor_the_last_enabled_admin(accounts:
     assert [a["name"] for a in accounts.list_agents() if a["role"] == "admin" and not a["disabled"]] == ["root"]
 
 
+def disable_at_once(accounts: Accounts, start: threading.Barrier, outcomes: dict[str, str], actor: AgentInfo,
+                    target: str) -> None:
+    start.wait()
+    try:
+        AccountAdmin(accounts.store, actor).disable(target)
+        outcomes[target] = "disabled"
+    except AdminLockout:
+        outcomes[target] = "refused"
+
+
 def test_two_admins_disabling_each_other_at_once_leave_one_enabled(accounts: Accounts, root: AgentInfo) -> None:
     lee = accounts.add_agent("lee", PASSWORD, "admin", "Lee")
     for _ in range(3):
         start = threading.Barrier(2)
         outcomes: dict[str, str] = {}
-
-        def disable(actor: AgentInfo, target: str) -> None:
-            start.wait()
-            try:
-                AccountAdmin(accounts.store, actor).disable(target)
-                outcomes[target] = "disabled"
-            except AdminLockout:
-                outcomes[target] = "refused"
-
-        threads = [threading.Thread(target=disable, args=(root, "lee")),
-                   threading.Thread(target=disable, args=(lee, "root"))]
+        threads = [threading.Thread(target=disable_at_once, args=(accounts, start, outcomes, actor, target))
+                   for actor, target in ((root, "lee"), (lee, "root"))]
         for thread in threads:
             thread.start()
         for thread in threads:
