@@ -13,7 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.log_scrub import scrub_server_logs
-from api.routes import admin, agent_api, agent_ws, auth, console, customer_ws, gaps, health, models, pages
+from api.routes import (
+    admin,
+    agent_api,
+    agent_ws,
+    auth,
+    console,
+    customer_ws,
+    faq_proposals,
+    gaps,
+    health,
+    models,
+    pages,
+)
 from api.routes.pages import STATIC
 from api.throttle import AddressLimits
 from bot.runtime import Runtime
@@ -45,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.address_limits = AddressLimits(runtime.settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
-    for module in (health, customer_ws, agent_ws, auth, agent_api, admin, models, gaps, console, pages):
+    for module in (health, customer_ws, agent_ws, auth, agent_api, admin, models, gaps, faq_proposals, console,
+                   pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     return app

@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from bot.conversations.handoff import AlreadyClaimed, InvalidTransition, NotYourConversation
+from bot.learning.faq_proposals import ProposalDecided, UnknownProposal
 from bot.services.faq import BlankGapEntry
 from bot.store.transcripts import OUTAGES, UnknownConversation
 from bot.workspace.account_admin import AdminLockout, UnknownAgent
@@ -49,6 +50,8 @@ REFUSALS: dict[type[Exception], Refusal] = {
     AlreadyClaimed: Refusal(status.HTTP_409_CONFLICT),
     InvalidTransition: Refusal(status.HTTP_409_CONFLICT),
     FaqEntryExists: Refusal(status.HTTP_409_CONFLICT),
+    UnknownProposal: Refusal(status.HTTP_404_NOT_FOUND),
+    ProposalDecided: Refusal(status.HTTP_409_CONFLICT),
     AgentExists: Refusal(status.HTTP_409_CONFLICT),
     UnknownAgent: Refusal(status.HTTP_404_NOT_FOUND),
     AdminLockout: Refusal(status.HTTP_409_CONFLICT),

@@ -150,7 +150,7 @@ class FaqStore:
                 raise FaqNotFound(self.directory)
             entries = load_faq(live / FAQ_FILE)
             for e in entries:
-                if e.id == entry.id or _same_question(e.question, entry.question):
+                if e.id == entry.id or same_question(e.question, entry.question):
                     raise FaqEntryExists(e.id)
             stored = self._stored_vectors(live, entries)
             if stored is None:
@@ -263,7 +263,8 @@ class FaqStore:
                 os.rename(self._backup, self.directory)
 
 
-def _same_question(a: str, b: str) -> bool:
+def same_question(a: str, b: str) -> bool:
+    """Whether two FAQ questions are the same, whatever their case and spacing."""
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 

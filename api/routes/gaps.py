@@ -1,17 +1,28 @@
 """The FAQ gap for agents under ``/api/agent/gaps``: unanswered questions by cluster, and turning a cluster
-into a new FAQ entry (answerable at once) or into examples of an intent (trained at the next retrain)."""
+into a new FAQ entry (an admin's answers at once; an agent's is a proposal an admin publishes) or into examples
+of an intent (trained at the next retrain)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import JSONResponse
 
 from api.deps import CurrentAgent, RetrieverDep, RuntimeDep, StoreDep, current_agent, get_engine
 from api.schemas.base import LOGIN_REQUIRED, problem
-from api.schemas.gaps import FaqFromGapIn, GapAnsweredOut, GapsOut, IntentFromGapIn, IntentLabelledOut
+from api.schemas.gaps import (
+    FaqFromGapIn,
+    FaqProposalOut,
+    FaqProposalsOut,
+    GapAnsweredOut,
+    GapsOut,
+    IntentFromGapIn,
+    IntentLabelledOut,
+)
+from bot.learning import faq_proposals as proposals
 from bot.learning import gaps
-from bot.services import faq
+from bot.services import faq, faq_proposals
 
 router = APIRouter(prefix="/api/agent/gaps", tags=["gaps"], dependencies=[Depends(current_agent)],
                    responses=LOGIN_REQUIRED)
@@ -39,14 +50,29 @@ def list_gaps(
             "categories": sorted(retriever.categories)}
 
 
-@router.post("/faq", status_code=status.HTTP_201_CREATED, response_model=GapAnsweredOut, responses=REFUSALS,
+@router.post("/faq", status_code=status.HTTP_201_CREATED, response_model=GapAnsweredOut,
+             responses={**REFUSALS, 202: {"model": FaqProposalOut, "description": "An agent's entry: proposed, for "
+                                                                                     "an admin to publish"}},
              dependencies=[Depends(get_engine)])  # the entry is encoded with the served model's encoder
-async def add_faq_from_gap(body: FaqFromGapIn, agent: CurrentAgent, runtime: RuntimeDep) -> dict[str, Any]:
-    """Add an FAQ entry answering these messages; this server answers with it at once, replicas within seconds."""
+async def add_faq_from_gap(body: FaqFromGapIn, agent: CurrentAgent, runtime: RuntimeDep) -> Any:
+    """An admin's entry is added: this server answers with it at once, replicas within seconds (201). An agent's
+    is a proposal (202): customers get it once an admin publishes it, and its messages wait with it."""
+    if not agent.is_admin:
+        proposal = await faq_proposals.propose_faq(
+            runtime, body.question, body.answer, body.category, body.message_ids, agent.id
+        )
+        return JSONResponse(FaqProposalOut.model_validate(proposal).model_dump(), status.HTTP_202_ACCEPTED)
     answered = await faq.add_faq_from_gap(
         runtime, body.question, body.answer, body.category, body.message_ids, agent.id
     )
     return answered.to_dict()
+
+
+@router.get("/proposals", response_model=FaqProposalsOut)
+def list_my_proposals(agent: CurrentAgent, store: StoreDep, retriever: RetrieverDep) -> dict[str, Any]:
+    """The FAQ entries you proposed, newest first: pending, published (with the entry) or rejected (with the note)."""
+    return {"items": proposals.list_proposals(store, proposed_by=agent.id),
+            "categories": sorted(retriever.categories)}
 
 
 @router.post("/intent", response_model=IntentLabelledOut, responses=REFUSALS)

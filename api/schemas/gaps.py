@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.schemas.base import Out
+from bot.learning.faq_proposals import MAX_NOTE_CHARS
 
 MAX_IDS = 5000
 
@@ -74,3 +75,49 @@ class GapAnsweredOut(Out):
 class IntentLabelledOut(Out):
     intent: str
     labelled: int
+
+
+# FAQ proposals: agents propose, admins publish or reject ---------------------------------------
+
+
+class FaqPublishIn(BaseModel):
+    """What an admin changes before publishing; a field left out keeps the proposal's (a null category: none)."""
+
+    question: str | None = Field(None, min_length=1, max_length=500)
+    answer: str | None = Field(None, min_length=1, max_length=5000)
+    category: str | None = Field(None, max_length=64)
+
+
+class FaqRejectIn(BaseModel):
+    note: str | None = Field(None, max_length=MAX_NOTE_CHARS, description="Why, for the agent who proposed it.")
+
+
+class FaqProposalOut(Out):
+    """An FAQ entry an agent proposed, and what became of it."""
+
+    id: int
+    question: str
+    answer: str
+    category: str | None
+    status: str = Field(description="pending | published | rejected")
+    message_ids: list[int] = Field(description="The customer messages it answers.")
+    proposed_by: str = Field(description="The proposing agent's display name.")
+    created_at: str | None
+    decided_by: str | None = Field(description="The admin who published or rejected it.")
+    decided_at: str | None
+    note: str | None = Field(description="The admin's note on a rejection.")
+    faq_id: str | None = Field(description="The FAQ entry it became, once published.")
+
+
+class FaqProposalsOut(Out):
+    items: list[FaqProposalOut] = Field(description="Newest first.")
+    categories: list[str] = Field(description="The served FAQ's categories.")
+
+
+class ProposalPublishedOut(Out):
+    """The proposal as published, the entry added, the FAQ version now served and how many messages it covers."""
+
+    proposal: FaqProposalOut
+    entry: FaqEntryOut
+    faq_version: str
+    covered: int

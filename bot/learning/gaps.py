@@ -2,7 +2,8 @@
 
 A message is unanswered when the bot fell back on it, when its answer was rated down, or when it led to a
 handoff (two fallbacks, or the question a customer asked just before asking for a person). Messages an agent
-has since covered with a new FAQ entry, or labelled with an intent, leave the list.
+has since covered with a new FAQ entry, or labelled with an intent, leave the list, as do those of an FAQ entry
+proposed and not yet published or rejected.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from bot.store.models import FaqGapLink, Feedback, IntentLabel, Message, iso, utcnow
+from bot.store.models import FaqGapLink, FaqProposal, FaqProposalMessage, Feedback, IntentLabel, Message, iso, utcnow
 from bot.store.transcripts import TranscriptStore
 from bot.turn.policy import HANDOFF_INTENTS
 from bot.workspace.review import UnknownMessage, WrongMessageRole, label_intent
@@ -100,6 +101,8 @@ def unanswered_messages(
         asked.role == "customer", asked.route == "handoff", asked.intent.in_(HANDOFF_INTENTS)
     )
     covered = select(FaqGapLink.message_id)
+    # an agent proposed an entry for these and an admin has yet to decide: someone is on them
+    proposed = select(FaqProposalMessage.message_id).join(FaqProposal).where(FaqProposal.status == "pending")
     if faq_ids is not None:
         covered = covered.where(FaqGapLink.faq_id.in_(list(faq_ids)))
     query = (
@@ -114,6 +117,7 @@ def unanswered_messages(
             ),
             ~Message.id.in_(select(IntentLabel.message_id)),
             ~Message.id.in_(covered),
+            ~Message.id.in_(proposed),
         )
         .order_by(Message.id.desc())
         .limit(max_messages)

@@ -247,3 +247,31 @@ class JournalApplied(Base):
 
     key: Mapped[str] = mapped_column(String(36), primary_key=True)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class FaqProposal(Base):
+    """An FAQ entry an agent proposed for unanswered questions: customers get it once an admin publishes it."""
+
+    __tablename__ = "faq_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(String(500))
+    answer: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | published | rejected
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)  # the admin's, on a rejection
+    faq_id: Mapped[str | None] = mapped_column(String(128), default=None)  # the entry it became
+
+
+class FaqProposalMessage(Base):
+    """An unanswered customer message a proposal answers (it leaves the gaps list while the proposal is pending)."""
+
+    __tablename__ = "faq_proposal_messages"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("faq_proposals.id", ondelete="CASCADE"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)

@@ -103,7 +103,7 @@ def protected_routes() -> list[tuple[str, str]]:
 
 def fill(path: str, conversation_id: str, message_id: int) -> str:
     return (path.replace("{conversation_id}", conversation_id).replace("{message_id}", str(message_id))
-            .replace("{name}", "maya"))
+            .replace("{name}", "maya").replace("{proposal_id}", "1"))
 
 
 def first_message_id(api: Api, conversation_id: str) -> int:

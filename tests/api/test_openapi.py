@@ -22,7 +22,7 @@ from bot.workspace.accounts import Accounts
 PASSWORD = "correct horse battery"
 PROTECTED = ("/api/agent", "/api/admin")
 # path parameters filled with values no route knows: the refusal must come before any lookup
-DUMMY = {"conversation_id": "c0ffee", "message_id": "1", "version": "v1", "name": "plot"}
+DUMMY = {"conversation_id": "c0ffee", "message_id": "1", "version": "v1", "name": "plot", "proposal_id": "1"}
 BODY_TYPES = ("application/json",)
 
 
