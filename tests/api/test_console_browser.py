@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from bot.store.db import make_engine
 from bot.store.transcripts import TranscriptStore
 from tests.api.conftest import PageLog
+from tests.api.test_gaps_api import add_admin
 from tests.api.widget_page import REFUND_QUESTION, REFUND_TIMING, answered, ask, open_demo, stored_session
 from tests.api.wsclient import Customer
 from tests.servers import LiveServer, add_agents, start_server, stop_server
@@ -115,6 +116,27 @@ def test_an_agent_signs_in_and_out(page: Page, server: LiveServer) -> None:
     expect(page).to_have_url(re.compile(r"/agent/login$"))
     page.goto(f"{server.url}/agent")
     expect(page).to_have_url(re.compile(r"/agent/login\?next="))  # the session is gone server-side too
+
+
+def test_a_console_whose_agent_an_admin_disables_goes_to_the_login_page_at_once(
+    page: Page, server: LiveServer
+) -> None:
+    add_admin(server.database_url, "lee", PASSWORD)
+    admin = httpx.post(f"{server.url}/api/auth/login", json={"name": "lee", "password": PASSWORD}, timeout=30)
+    bearer = {"Authorization": f"Bearer {admin.json()['token']}"}
+    sign_in(page, server, name="ravi", where="/agent#view=waiting")
+    try:
+        disabled = httpx.post(f"{server.url}/api/admin/agents/ravi/disable", headers=bearer, timeout=30)
+        assert disabled.status_code == 200, disabled.text
+
+        # the socket closes with 4401 at once (not at its next check, 30 s away) and the console signs out
+        expect(page).to_have_url(re.compile(r"/agent/login\?next=%2Fagent%23view%3Dwaiting$"), timeout=10_000)
+        page.get_by_test_id("login-name").fill("ravi")
+        page.get_by_test_id("login-password").fill(PASSWORD)
+        page.get_by_test_id("login-submit").click()
+        expect(page.get_by_test_id("login-error")).to_have_text("Wrong name or password.")
+    finally:
+        httpx.post(f"{server.url}/api/admin/agents/ravi/enable", headers=bearer, timeout=30)
 
 
 def test_an_agent_takes_a_live_conversation_from_the_bot_and_hands_it_back(

@@ -84,9 +84,9 @@ def api(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         stop_server(server)
 
 
-def add_admin(database_url: str, name: str) -> None:
+def add_admin(database_url: str, name: str, password: str = PASSWORD) -> None:
     engine = make_engine(database_url)
-    Accounts(TranscriptStore(engine)).add_agent(name, PASSWORD, "admin", name.capitalize())
+    Accounts(TranscriptStore(engine)).add_agent(name, password, "admin", name.capitalize())
     engine.dispose()
 
 

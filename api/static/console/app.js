@@ -12,6 +12,7 @@ import { FILTER_FIELDS, Filters, VIEWS } from "./filters.js";
 import { GapsView } from "./gaps.js";
 import { Inbox } from "./inbox.js";
 import { ModelsView } from "./models.js";
+import { ProposalsView } from "./proposals.js";
 import { SlotsPanel } from "./slots.js";
 import { AgentSocket } from "./socket.js";
 import { dismissToasts, toast } from "./toast.js";
@@ -24,7 +25,7 @@ class Console {
     this.openId = null;
     this.openSeq = 0;
     this.intents = [];
-    this.page = null; // "gaps" | "models" while a learning page replaces the inbox
+    this.page = null; // "gaps" | "proposals" | "models" while a learning page replaces the inbox
     const onError = (err) => this.showError(err);
     this.filters = new Filters({
       me,
@@ -44,10 +45,13 @@ class Console {
     this.details = new Details({ me, onSummary: (summary) => this.applySummary(summary), onError });
     this.slots = new SlotsPanel();
     this.gaps = new GapsView({
+      me,
       intents: () => this.intents,
       onIntentAdded: (name) => this.setIntents([...this.intents, name]),
+      onProposed: () => this.proposals.refreshCount(),
       onError,
     });
+    this.proposals = new ProposalsView({ me, onError });
     this.models = new ModelsView({ onError });
     this.socket = new AgentSocket({
       onEvent: (frame) => this.onEvent(frame),
@@ -66,6 +70,7 @@ class Console {
       (err) => this.showError(err),
     );
     this.bindPages();
+    this.proposals.refreshCount();
     if (wanted.page) this.showPage(wanted.page);
     await Promise.all([this.inbox.reload(), this.inbox.refreshWaiting(), intents]);
     if (wanted.conversation) await this.open(wanted.conversation);
@@ -114,17 +119,19 @@ class Console {
     }
   }
 
-  /** Show a learning page instead of the inbox ("gaps", "models"), or the inbox again (null). */
+  /** Show a learning page instead of the inbox ("gaps", "proposals", "models"), or the inbox again (null). */
   showPage(page) {
-    const pages = { gaps: this.gaps, models: this.models };
+    const pages = { gaps: this.gaps, proposals: this.proposals, models: this.models };
     if (page && !pages[page]) page = null;
     this.page = page;
     if (page) this.root.dataset.page = page;
     else delete this.root.dataset.page;
     document.getElementById("gaps-page").hidden = page !== "gaps";
+    document.getElementById("proposals-page").hidden = page !== "proposals";
     document.getElementById("models-page").hidden = page !== "models";
     this.markPage();
     if (page === "gaps") this.gaps.reload();
+    if (page === "proposals") this.proposals.reload();
     if (page === "models") this.models.show();
     else this.models.hide();
     this.writeHash();

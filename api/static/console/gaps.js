@@ -1,7 +1,8 @@
 /*
  * The "Unanswered" view: customer questions the bot could not answer (fallbacks, answers rated down,
- * handoffs), grouped by meaning, largest group first. An agent turns a group into a new FAQ entry
- * (answered at once) or labels it as an intent (trained at the next retrain).
+ * handoffs), grouped by meaning, largest group first. An admin turns a group into a new FAQ entry (answered
+ * at once); an agent proposes one, which an admin publishes (see proposals.js). Anyone labels a group as an
+ * intent (trained at the next retrain).
  */
 
 import { api } from "./api.js";
@@ -12,8 +13,10 @@ import { toast } from "./toast.js";
 const REASONS = { fallback: "Fallback", negative_feedback: "Rated down", handoff: "Handoff" };
 
 export class GapsView {
-  /** intents() gives the known intent names; onIntentAdded(name) is told of a new one. */
-  constructor({ intents, onIntentAdded, onError }) {
+  /** intents() gives the known intent names; onIntentAdded(name) is told of a new one; onProposed() of a proposal. */
+  constructor({ me, intents, onIntentAdded, onProposed, onError }) {
+    this.isAdmin = me.role === "admin";
+    this.onProposed = onProposed;
     this.intents = intents;
     this.onIntentAdded = onIntentAdded;
     this.onError = onError;
@@ -84,7 +87,7 @@ export class GapsView {
         type: "button",
         class: "button button--primary button--small",
         "data-testid": "gap-faq-open",
-        text: "Add FAQ entry",
+        text: this.isAdmin ? "Add FAQ entry" : "Propose FAQ entry",
         onclick: () => this.openForm(forms, this.faqForm(cluster, card, () => forms.replaceChildren())),
       }),
       el("button", {
@@ -134,12 +137,18 @@ export class GapsView {
       ...this.categories.map((name) => el("option", { value: name, text: name })),
     ]);
     const error = el("p", { class: "form-error", role: "alert", hidden: true });
-    const save = el("button", { type: "submit", class: "button button--primary button--small", "data-testid": "gap-faq-save", text: "Add to FAQ" });
+    const save = el("button", { type: "submit", class: "button button--primary button--small", "data-testid": "gap-faq-save", text: this.isAdmin ? "Add to FAQ" : "Propose" });
+    const questions = `${cluster.size} question${cluster.size === 1 ? "" : "s"}`;
     const form = el("form", { class: "gap-form", "data-testid": "gap-faq-form" }, [
       el("label", { class: "field" }, [el("span", { text: "Question" }), question]),
       el("label", { class: "field" }, [el("span", { text: "Answer" }), answer]),
       el("label", { class: "field" }, [el("span", { text: "Category" }), category]),
-      el("p", { class: "muted small", text: `The ${cluster.size} question${cluster.size === 1 ? "" : "s"} above leave this list; the bot answers with the entry at once.` }),
+      el("p", {
+        class: "muted small",
+        text: this.isAdmin
+          ? `The ${questions} above leave this list; the bot answers with the entry at once.`
+          : `An admin reviews the entry before customers get it; the ${questions} above wait with it.`,
+      }),
       error,
       el("div", { class: "gap-form-buttons" }, [
         save,
@@ -166,7 +175,13 @@ export class GapsView {
             message_ids: cluster.message_ids,
           },
         });
-        toast(`Added to the FAQ: “${body.entry.question}”. The bot answers it now.`);
+        if (body.entry) {
+          toast(`Added to the FAQ: “${body.entry.question}”. The bot answers it now.`);
+        } else {
+          // an agent's entry is a proposal: customers get it once an admin publishes it
+          toast(`Proposed “${body.question}”. An admin will publish it; follow it under FAQ proposals.`);
+          this.onProposed();
+        }
         this.done(card);
       } catch (err) {
         fail(error, err.detail || String(err));
