@@ -64,7 +64,7 @@ async def _wake_on_events(events: AsyncIterator[dict[str, Any]], wake: asyncio.E
         async for _ in events:
             wake.set()
     except SubscriberDropped as exc:  # the bus failed: the periodic checks carry on alone
-        log.warning("agent session events lost (%s); checking every few seconds only", exc)
+        log.warning("agent session events lost (%s); its login is now re-checked periodically only", exc)
 
 
 async def until_session_ends(watch: SessionWatch, events: AsyncIterator[dict[str, Any]]) -> None:
