@@ -101,12 +101,18 @@ def test_faq_and_account_refusals_keep_their_status_and_words(agents: Agents) ->
     faq = agents.client.app.state.runtime.settings.faq_dir  # type: ignore[attr-defined]
     before = {path.name: path.read_bytes() for path in faq.rglob("*") if path.is_file()}
     gap = {"question": "Do you sell bikes?", "answer": "No.", "message_ids": []}
-    assert agents.refused("POST", "/api/agent/gaps/faq", json={**gap, "question": "  "}) == (
-        422, "the question and the answer need some text")
-    assert agents.refused("POST", "/api/agent/gaps/faq", json={**gap, "message_ids": [10**9]}) == (
-        404, f"no message {10**9}")
-    assert agents.refused("POST", "/api/agent/gaps/faq", json={**gap, "question": "Where is my order?"}) == (
-        409, "the FAQ already has an entry with this id or question ('order-status')")
+    for who in ("maya", "root"):  # an agent's proposal is refused as an admin's entry is
+        assert agents.refused("POST", "/api/agent/gaps/faq", who, json={**gap, "question": "  "}) == (
+            422, "the question and the answer need some text")
+        assert agents.refused("POST", "/api/agent/gaps/faq", who, json={**gap, "message_ids": [10**9]}) == (
+            404, f"no message {10**9}")
+        assert agents.refused("POST", "/api/agent/gaps/faq", who, json={**gap, "question": "Where is my order?"}) == (
+            409, "the FAQ already has an entry with this id or question ('order-status')")
+    assert agents.refused("POST", "/api/admin/faq-proposals/999/reject", "root") == (404, "no FAQ proposal 999")
+    proposal = agents.call("POST", "/api/agent/gaps/faq", json=gap).json()["id"]
+    assert agents.call("POST", f"/api/admin/faq-proposals/{proposal}/reject", "root").status_code == 200
+    assert agents.refused("POST", f"/api/admin/faq-proposals/{proposal}/publish", "root") == (
+        409, "the proposal was rejected already")
     assert agents.refused("POST", "/api/agent/gaps/intent", json={"intent": "bikes", "message_ids": [10**9]}) == (
         404, f"no message {10**9}")
     assert {path.name: path.read_bytes() for path in faq.rglob("*") if path.is_file()} == before
@@ -114,6 +120,9 @@ def test_faq_and_account_refusals_keep_their_status_and_words(agents: Agents) ->
     taken = {"name": "maya", "password": PASSWORD}
     assert agents.refused("POST", "/api/admin/agents", "root", json=taken) == (
         409, "an agent named 'maya' already exists")
+    assert agents.refused("POST", "/api/admin/agents/nobody/disable", "root") == (404, "no agent named 'nobody'")
+    assert agents.refused("POST", "/api/admin/agents/root/disable", "root") == (
+        409, "you cannot disable your own account; ask another admin")
 
 
 def test_wrong_logins_are_refused_then_slowed_down(agents: Agents) -> None:
