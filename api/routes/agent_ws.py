@@ -16,10 +16,11 @@ from api.deps import SESSION_COOKIE, RuntimeDep, session_token
 from api.outbox import Outbox, forward
 from api.protocol import error_frame
 from api.routes.customer_ws import READY_TIMEOUT_S
-from bot.conversations.events import AGENTS, agent_session_channel
+from bot.conversations.events import AGENTS, EventBus, agent_session_channel
 from bot.workspace.accounts import Accounts, InvalidSession
 
 router = APIRouter()
+REFRESH_S = 5.0
 
 
 class AgentTypingIn(BaseModel):
@@ -34,6 +35,15 @@ def _cross_site_cookie(websocket: WebSocket) -> bool:
         return False
     origin = websocket.headers.get("origin")
     return origin is not None and urlsplit(origin).netloc != websocket.headers.get("host")
+
+
+async def refresh_while_degraded(bus: EventBus, outbox: Outbox) -> None:
+    """While live events cannot cross servers (Redis is out), tell the console every few seconds to read the
+    inbox and the open conversation from the database: live handoff goes on, only slower."""
+    while True:
+        await asyncio.sleep(REFRESH_S)
+        if bus.degraded:
+            await outbox.send({"type": "refresh"})
 
 
 @router.websocket("/agent/ws")
@@ -60,7 +70,8 @@ async def agent_socket(websocket: WebSocket, runtime: RuntimeDep) -> None:
             runtime.bus.subscribe(agent_session_channel(agent.id)) as revocations:
         await outbox.send({"type": "hello", "agent": agent.to_dict()})
         tasks = [asyncio.create_task(forward(events, outbox)),
-                 asyncio.create_task(close_when_session_ends(watch, revocations, outbox))]
+                 asyncio.create_task(close_when_session_ends(watch, revocations, outbox)),
+                 asyncio.create_task(refresh_while_degraded(runtime.bus, outbox))]
         try:
             while True:
                 raw = await websocket.receive_text()

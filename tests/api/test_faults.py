@@ -3,6 +3,7 @@ or told to stop. Each test compares what the customers sent with what ended up s
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from bot.store.db import make_engine
 from bot.store.models import Message
@@ -216,6 +218,11 @@ def test_customers_keep_chatting_through_a_redis_outage_and_a_handoff_goes_on(
         assert next_frame(customer, "state") == {"type": "state", "state": "agent", "agent": "Maya"}
         api.post(f"/api/agent/conversations/{conversation}/messages", json={"text": "Maya here, during the outage."})
         assert next_frame(customer, "agent.message")["text"] == "Maya here, during the outage."
+        agent_ws = connect(agent_side.ws_url.replace("/ws", "/agent/ws"), open_timeout=30,
+                           additional_headers={"Authorization": api.headers["Authorization"]})
+        seen = [json.loads(agent_ws.recv(timeout=30))["type"] for _ in range(2)]
+        assert seen == ["hello", "refresh"]  # the console is told to read the database instead
+        agent_ws.close()
 
         redis_server.start()  # back: the sockets subscribe again, and live events cross servers once more
         wait_for(lambda: httpx.get(f"{customer_side.url}/health").json(), lambda body: body["status"] == "ok")

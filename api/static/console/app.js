@@ -216,9 +216,29 @@ class Console {
         this.inbox.setTyping(frame.conversation_id, Boolean(frame.active));
         if (frame.conversation_id === this.openId) this.transcript.setCustomerTyping(Boolean(frame.active));
         break;
+      case "refresh":
+        // Live events cannot cross servers right now (Redis is out): read what changed from the database.
+        this.setConnectionText("Live updates limited", "Reading updates from the database until live events are back");
+        this.catchUp();
+        break;
+      case "hello":
+        this.setConnectionText("Live", "Live updates are on");
+        break;
       default:
-        break; // hello, and anything newer than this page
+        break; // anything newer than this page
     }
+  }
+
+  setConnectionText(text, title) {
+    document.getElementById("connection-text").textContent = text;
+    document.getElementById("connection").title = title;
+  }
+
+  /** Read the inbox, the waiting count and the open conversation again (events may have been missed). */
+  catchUp() {
+    this.inbox.reload();
+    this.inbox.refreshWaiting();
+    if (this.openId) this.open(this.openId);
   }
 
   announceHandoff(summary, reason) {
@@ -235,12 +255,7 @@ class Console {
     const text = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" }[status];
     document.getElementById("connection-text").textContent = text;
     box.title = status === "live" ? "Live updates are on" : "Live updates are paused";
-    if (resumed) {
-      // events may have been missed while offline: read the current state again
-      this.inbox.reload();
-      this.inbox.refreshWaiting();
-      if (this.openId) this.open(this.openId);
-    }
+    if (resumed) this.catchUp(); // events may have been missed while offline
   }
 
   // ------------------------------------------------------------ the URL
