@@ -275,3 +275,18 @@ class FaqProposalMessage(Base):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("faq_proposals.id", ondelete="CASCADE"), primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True,
                                             index=True)
+
+
+class Erasure(Base):
+    """The audit record of one erased conversation: when, by whom, how many rows went; never their content.
+
+    The id stays after its conversation is gone, so a second erasure of it is told apart from an unknown id.
+    """
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(32), unique=True)  # no foreign key: the row is gone
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    erased_by: Mapped[str] = mapped_column(String(80))  # "admin:<name>", "cli" or "retention"
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)  # rows removed per table
