@@ -3,7 +3,8 @@
 Agent labels are authoritative. A message the agents did not label becomes a weak label only when the bot
 answered it in scope (FAQ, small talk or handoff; never a fallback), nothing in its conversation was rated
 down or judged bad, and the customer rated the answer up or the model was at least ``weak_floor`` sure.
-Rows are deduplicated on normalised text (agent > seed > weak) and every text is redacted.
+Rows are deduplicated on normalised text (agent > seed > weak) and every text is redacted. A row taken from a
+logged message names that message and its conversation, so erasing the conversation finds it in a written set.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from training.redaction import Redactor
 
 SOURCES = ("agent", "seed", "weak_feedback", "weak_confidence")  # in order of authority
 WEAK_ROUTES = frozenset({"faq", "smalltalk", "handoff"})
-CSV_FIELDS = ("text", "intent", "source")
+CSV_FIELDS = ("text", "intent", "source", "message_id", "conversation_id")  # the ids are empty on seed rows
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class LoggedMessage:
     rating: str | None  # the customer's rating of the reply: "up", "down" or None
     conversation_negative: bool  # a reply of the conversation was rated down or judged bad
     label: str | None  # the agent's intent, when one corrected it
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class DatasetRow:
     text: str
     label: str
     source: str  # one of SOURCES
+    message_id: int | None = None  # the logged message it came from (None for seed rows)
+    conversation_id: str | None = None
 
 
 @dataclass
@@ -71,7 +75,7 @@ class Dataset:
         }
 
     def write_csv(self, path: Path, held_out: bool = False) -> Path:
-        """Write the training rows (or the held-out ones) as ``text,intent,source``; returns the path.
+        """Write the training rows (or the held-out ones) as ``CSV_FIELDS``; returns the path.
 
         Cells are not escaped for spreadsheets as transcript exports are (``bot/workspace/spreadsheet.py``):
         this is data that ``helpline train`` and ``retrain`` read back as it is, and a quote put before
@@ -82,7 +86,10 @@ class Dataset:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_FIELDS)
-            writer.writerows((r.text, r.label, r.source) for r in (self.held_out_labelled if held_out else self.train))
+            writer.writerows(
+                (r.text, r.label, r.source, "" if r.message_id is None else r.message_id, r.conversation_id or "")
+                for r in (self.held_out_labelled if held_out else self.train)
+            )
         return path
 
 
@@ -126,7 +133,7 @@ def build_dataset(
     # candidates per normalised text: (authority, held out, row); agents' later labels replace earlier ones
     chosen: dict[str, tuple[int, bool, DatasetRow]] = {}
 
-    def offer(text: str, label: str, source: str, held_out: bool = False) -> None:
+    def offer(text: str, label: str, source: str, held_out: bool = False, origin: LoggedMessage | None = None) -> None:
         text = clean_text(redactor.redact(text))
         key = normalise(text)
         if not key:
@@ -134,15 +141,17 @@ def build_dataset(
         rank = SOURCES.index(source)
         current = chosen.get(key)
         if current is None or rank < current[0] or (rank == current[0] == 0):
-            chosen[key] = (rank, held_out, DatasetRow(text, label, source))
+            chosen[key] = (rank, held_out, DatasetRow(
+                text, label, source, origin.message_id if origin else None, origin.conversation_id if origin else None))
 
     for example in seed:
         offer(example.text, example.label, "seed")
     for message in logged:
         if message.label:
-            offer(message.text, message.label, "agent", is_held_out(message.message_id, holdout_fraction, seed_value))
+            offer(message.text, message.label, "agent", is_held_out(message.message_id, holdout_fraction, seed_value),
+                  message)
         elif (source := weak_source(message, weak_floor)) is not None:
-            offer(message.text, message.predicted_intent or "", source)
+            offer(message.text, message.predicted_intent or "", source, origin=message)
 
     ordered = sorted(chosen.values(), key=lambda item: item[0])  # stable: input order within a source
     train = [row for _, held, row in ordered if not held]

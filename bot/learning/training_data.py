@@ -58,7 +58,7 @@ def logged_messages(store: TranscriptStore) -> Iterator[LoggedMessage]:
             yield LoggedMessage(
                 message_id=message.id, text=message.text, predicted_intent=message.intent,
                 confidence=message.confidence, route=route, rating=rating,
-                conversation_negative=bool(is_negative), label=label,
+                conversation_negative=bool(is_negative), label=label, conversation_id=message.conversation_id,
             )
 
 

@@ -56,7 +56,8 @@ def test_dataset_build_writes_the_set_and_prints_its_summary(tmp_path: Path) -> 
         ("when do refunds arrive", "refunds", "weak_feedback"),
         ("charged twice on [CARD], mail me at [EMAIL]", "double_charge", "agent"),
     }
-    assert (tmp_path / "sets" / "train.held_out.csv").read_text().splitlines() == ["text,intent,source"]
+    assert (tmp_path / "sets" / "train.held_out.csv").read_text().splitlines() == [
+        "text,intent,source,message_id,conversation_id"]
 
     stricter = last_json(helpline("dataset", "build", "--floor", "0.99", data_dir=tmp_path,
                                   HELPLINE_DATABASE_URL=url))

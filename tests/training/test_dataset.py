@@ -18,7 +18,7 @@ REDACTOR = Redactor()
 def logged(message_id: int, text: str, intent: str | None = "orders", confidence: float | None = 0.95,
            route: str | None = "faq", rating: str | None = None, negative: bool = False,
            label: str | None = None) -> LoggedMessage:
-    return LoggedMessage(message_id, text, intent, confidence, route, rating, negative, label)
+    return LoggedMessage(message_id, text, intent, confidence, route, rating, negative, label, f"c{message_id}")
 
 
 def build(messages: list[LoggedMessage], floor: float = 0.9, holdout: float = 0.0) -> Dataset:
@@ -124,14 +124,14 @@ def test_held_out_text_never_trains_under_another_source() -> None:
     held_id = next(i for i in range(1, 1000) if is_held_out(i, 0.5))
     dataset = build([logged(held_id, "where is my order", label="shipping"), logged(2000, "x", label="shipping"),
                      logged(2001, "y", label="shipping"), logged(2002, "z", label="shipping")], holdout=0.5)
-    assert DatasetRow("where is my order", "shipping", "agent") in dataset.held_out_labelled
+    assert DatasetRow("where is my order", "shipping", "agent", held_id, f"c{held_id}") in dataset.held_out_labelled
     assert "where is my order" not in {r.text for r in dataset.train}  # nor the seed row with the same text
 
 
 def test_a_new_intent_whose_only_examples_were_held_out_still_trains() -> None:
     held_id = next(i for i in range(1, 1000) if is_held_out(i, 0.5))
     dataset = build([logged(held_id, "can you engrave my knife", label="engraving")], holdout=0.5)
-    assert DatasetRow("can you engrave my knife", "engraving", "agent") in dataset.train
+    assert DatasetRow("can you engrave my knife", "engraving", "agent", held_id, f"c{held_id}") in dataset.train
     assert not dataset.held_out_labelled
 
 
@@ -141,8 +141,11 @@ def test_write_csv_reads_back_as_training_data(tmp_path: Path) -> None:
     path = dataset.write_csv(tmp_path / "sets" / "train.csv")
     with path.open(newline="") as handle:
         table = list(csv.DictReader(handle))
-    assert list(table[0]) == ["text", "intent", "source"]
+    assert list(table[0]) == ["text", "intent", "source", "message_id", "conversation_id"]
     assert {row["source"] for row in table} == {"seed", "agent", "weak_confidence"}
+    # a row from a logged message names it and its conversation (erasure finds it by them); seed rows name none
+    assert {(row["source"], row["message_id"], row["conversation_id"]) for row in table} == {
+        ("seed", "", ""), ("agent", "1", "c1"), ("weak_confidence", "2", "c2")}
     assert load_examples(path) == dataset.examples()
     assert dataset.summary() == {
         "rows": 5, "by_source": {"agent": 1, "seed": 3, "weak_feedback": 0, "weak_confidence": 1},
