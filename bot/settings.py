@@ -143,6 +143,26 @@ class Settings(BaseSettings):
     weak_label_floor: float = Field(
         0.9, ge=0, le=1, description="Confidence from which an unrated bot answer becomes a weak training label."
     )
+    # Off by default: erasing transcripts cannot be undone, and how long to keep them is each company's own
+    # decision (its privacy notice says it); an upgrade must never start deleting a company's data.
+    retention_days: int | None = Field(
+        None, ge=1, description="Erase conversations with no activity for this many days, with everything hanging "
+        "off them and their training-set rows; unset keeps them.",
+    )
+    # 90 days: logins are a security record (who got in, who was guessing) that an incident or a quarterly access
+    # review looks back on; throttling needs only the last 15 minutes.
+    login_retention_days: int | None = Field(
+        90, ge=1, description="Delete login attempts, and agent sessions that expired, older than this many days; "
+        "empty keeps them.",
+    )
+    retention_interval_seconds: float = Field(
+        3600, gt=0, description="How often a running server makes its retention pass, in seconds.",
+    )
+
+    @field_validator("retention_days", "login_retention_days", mode="before")
+    @classmethod
+    def _empty_keeps(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("redact_log")
     @classmethod

@@ -33,6 +33,7 @@ class SubscriberDropped(Exception):
 def agent_session_channel(agent_id: int) -> str:
     """"Re-check your session now", for the agent sockets of one agent (its sessions were revoked)."""
     return f"agent-session:{agent_id}"
+ERASED = "conversation.erased"  # an erased conversation: consoles drop it, the customer's sockets close
 
 
 def customer_channel(conversation_id: str) -> str:
@@ -197,6 +198,14 @@ class RedisBus:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+async def announce_erased(bus: EventBus, conversation_ids: list[str]) -> None:
+    """Tell every console and the customer's open sockets (on any replica) that these conversations are gone."""
+    for conversation_id in conversation_ids:
+        event = {"type": ERASED, "conversation_id": conversation_id}
+        await bus.publish(AGENTS, event)
+        await bus.publish(customer_channel(conversation_id), event)
 
 
 def make_bus(redis_url: str | None, max_queue: int = DEFAULT_QUEUE) -> EventBus:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.learning.training_data import dataset_from_logs
 from bot.services.database import transcript_store
+from bot.services.erasure_files import files_lock, record_written, scrub_training_sets
 from bot.settings import Settings
+from bot.store.erasure import erased_since
+from bot.store.models import utcnow
+
+# how far before its own start a build checks for erasures: the erasing process's clock may run behind
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -36,10 +42,16 @@ def build_training_set(settings: Settings, out: Path | None = None, floor: float
     Written to ``out`` (default ``<data_dir>/datasets/dataset-<time>.csv``), the held-out rows beside it.
     SeedDataMissing without ``<seed_dir>/intents.csv``; ValueError for a floor outside [0, 1].
     """
-    with transcript_store(settings) as store:
-        dataset = dataset_from_logs(settings, store, weak_floor=floor)
+    started = utcnow()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = out or settings.data_dir / "datasets" / f"dataset-{stamp}.csv"
-    dataset.write_csv(out)
-    held_out = dataset.write_csv(held_out_path(out), held_out=True)
+    with transcript_store(settings) as store:
+        dataset = dataset_from_logs(settings, store, weak_floor=floor)
+        with files_lock(settings):  # an erasure waits for the files, or they wait for it and are checked below
+            dataset.write_csv(out)
+            held_out = dataset.write_csv(held_out_path(out), held_out=True)
+            record_written(settings, out, held_out)
+            # a conversation erased while its messages were being read has rows here the erasure did not see
+            if late := erased_since(store, started - CLOCK_SLACK):
+                scrub_training_sets([out, held_out], late, ())
     return DatasetWritten(out, held_out, dataset.summary())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,14 @@ from bot.learning import catalog
 from bot.learning.reloader import notify_replicas
 from bot.learning.training_data import SeedDataMissing, dataset_from_logs
 from bot.services.database import transcript_store
+from bot.services.datasets import CLOCK_SLACK
+from bot.services.erasure_files import files_lock
 from bot.settings import Settings
+from bot.store.erasure import erased_since
+from bot.store.models import utcnow
 from bot.store.transcripts import TranscriptStore
 from training.data import Example, load_examples
+from training.erasure import scrub_report
 from training.promotion import Decision
 from training.registry import ModelRegistry
 from training.retrain import RetrainPlan, retrain, training_arguments
@@ -58,7 +64,14 @@ def training_sets(settings: Settings, store: TranscriptStore, data: Path | None
 
     The training rows are ``data`` when given, else the seed data and the logged conversations.
     """
+    return _training_sets(settings, store, data)[:3]
+
+
+def _training_sets(settings: Settings, store: TranscriptStore, data: Path | None
+                   ) -> tuple[list[Example], list[Example], dict[str, Any], dict[str, set[str]]]:
+    """``training_sets``, and the texts each conversation gave the evaluation set (its report may quote them)."""
     held_out: list[Example] = []
+    quoted: dict[str, set[str]] = defaultdict(set)
     if data is not None:
         train_examples = load_examples(data)
         summary: dict[str, Any] = {"rows": len(train_examples), "data": str(data),
@@ -67,9 +80,12 @@ def training_sets(settings: Settings, store: TranscriptStore, data: Path | None
         dataset = dataset_from_logs(settings, store)
         train_examples, held_out = dataset.examples(), dataset.held_out_examples()
         summary = dataset.summary()
+        for row in dataset.held_out_labelled:
+            if row.conversation_id:
+                quoted[row.conversation_id].add(row.text)
     evaluation = [*load_examples(settings.seed_dir / EVAL_FILE), *held_out]
     summary |= {"eval_rows": len(evaluation), "eval_held_out": len(held_out)}
-    return train_examples, evaluation, summary
+    return train_examples, evaluation, summary, quoted
 
 
 def retrain_with_gate(
@@ -105,7 +121,8 @@ def retrain_with_gate(
             if note is not None:
                 note(NO_PRODUCTION_NOTE)
             start = "base"
-        train_examples, evaluation, summary = training_sets(settings, store, data)
+        started = utcnow()
+        train_examples, evaluation, summary, quoted = _training_sets(settings, store, data)
         plan = RetrainPlan(
             train=train_examples, eval=evaluation, out_dir=registry.new_version_path(),
             args=training_arguments(production, epochs=epochs, device=settings.device),
@@ -113,6 +130,10 @@ def retrain_with_gate(
             tolerance=tolerance, min_support=min_support, force=force, data_summary=summary,
         )
         result = retrain(plan, progress=progress)
+        # a conversation erased while training ran was not in the files the erasure scrubbed: this report is new
+        if late := erased_since(store, started - CLOCK_SLACK) & quoted.keys():
+            with files_lock(settings):
+                scrub_report(result.report, {text for conversation in late for text in quoted[conversation]})
         decision = result.decision.to_dict()
         catalog.register_candidate(
             store, result.version, trained_from=result.trained_from, data_summary=summary,

@@ -8,7 +8,15 @@ import uuid
 
 import pytest
 
-from bot.conversations.events import EventBus, LocalBus, RedisBus
+from bot.conversations.events import (
+    AGENTS,
+    ERASED,
+    EventBus,
+    LocalBus,
+    RedisBus,
+    announce_erased,
+    customer_channel,
+)
 
 REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -34,3 +42,17 @@ def test_a_channel_is_listened_to_only_while_someone_subscribes(bus: EventBus) -
     before, during, event, after = asyncio.run(scenario())
     assert (before, during, after) == (False, True, False)
     assert event == {"type": "ping"}
+
+
+def test_an_erasure_reaches_the_consoles_and_the_customers_sockets(bus: EventBus) -> None:
+    conversation = uuid.uuid4().hex
+
+    async def scenario() -> tuple[dict[str, str], dict[str, str]]:
+        async with bus.subscribe(AGENTS) as consoles, bus.subscribe(customer_channel(conversation)) as customer:
+            await announce_erased(bus, [conversation])
+            heard = await asyncio.wait_for(anext(consoles), 10), await asyncio.wait_for(anext(customer), 10)
+        await bus.close()
+        return heard
+
+    console_event, customer_event = asyncio.run(scenario())
+    assert console_event == customer_event == {"type": ERASED, "conversation_id": conversation}
