@@ -19,7 +19,19 @@ from types import FrameType
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from api.commands import agents, dataset, faq, import_rasa, models, note, retrain, setup, training, transcripts
+from api.commands import (
+    agents,
+    customers,
+    dataset,
+    faq,
+    import_rasa,
+    models,
+    note,
+    retrain,
+    setup,
+    training,
+    transcripts,
+)
 from bot.settings import Settings
 
 
@@ -91,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the action server's port on 127.0.0.1 (default 5055)")
     serve.set_defaults(func=cmd_serve)
 
-    for module in (setup, training, faq, transcripts, agents, dataset, retrain, models, import_rasa):
+    for module in (setup, training, faq, transcripts, agents, customers, dataset, retrain, models, import_rasa):
         module.register(sub)
     return parser
 

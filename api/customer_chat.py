@@ -15,19 +15,26 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
+from api.customer_session import INVALID_TOKEN_CLOSE
 from api.outbox import Outbox, forward
 from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, error_frame, parse_client_frame
 from api.throttle import SocketLimits
-from bot.conversations.events import EventBus, SubscriberDropped, customer_channel
+from bot.conversations.events import ERASED, EventBus, SubscriberDropped, customer_channel
 from bot.conversations.handoff import HandoffService
 from bot.settings import Settings
-from bot.store.transcripts import OUTAGES, UnknownReply
+from bot.store.transcripts import OUTAGES, UnknownConversation, UnknownReply
 from bot.turn.engine import DialogueEngine
 from bot.turn.memory import ConversationMemory
 from bot.turn.outcome import BotReply, Turn, structured
 from bot.turn.streaming import chunks
 
 log = logging.getLogger(__name__)
+
+
+class ConversationErased(Exception):
+    """The socket's conversation was erased while it was open."""
+
+
 CATCH_UP_S = 2.0  # while Redis is out, how often a customer socket reads what agents said from the database
 
 
@@ -64,11 +71,16 @@ class Chat:
                         return
                 except SubscriberDropped:
                     changed = True
+        except ConversationErased:
+            await self.end_erased()
         finally:
             subscribed.set()  # never leave the socket waiting on a subscription that failed
 
     def heard(self, event: dict[str, Any]) -> None:
-        """A live event on its way to the customer: the memory keeps the state, and what was shown is noted."""
+        """A live event on its way to the customer: the memory keeps the state, and what was shown is noted
+        (``ConversationErased`` when an admin or retention erased the conversation)."""
+        if event.get("type") == ERASED:
+            raise ConversationErased(self.conversation)
         self.memory.heard(event)
         if event.get("type") == "agent.message" and isinstance(event.get("message_id"), int):
             self.seen = max(self.seen, event["message_id"])
@@ -154,10 +166,30 @@ class Chat:
         """Wait until every message taken so far is answered."""
         await self.queue.join()
 
+    async def end_erased(self) -> None:
+        """The conversation was erased: say so and close as for a token that no longer resumes anything (the
+        widget then forgets it and starts afresh)."""
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await self.outbox.send(error_frame("erased", "this conversation was erased"))
+            await self.outbox.websocket.close(code=INVALID_TOKEN_CLOSE)
+
+    async def _gone(self) -> bool:
+        """Whether the conversation no longer exists (erased by a command this server heard nothing of)."""
+        try:
+            await self.engine.in_thread(self.engine.store.conversation_state, self.conversation)
+        except UnknownConversation:
+            return True
+        except Exception:  # the database is away: that is the turn's failure, not an erasure
+            return False
+        return False
+
     async def _answer(self, frame: MessageIn) -> None:
         try:
             turn: Turn = await self.engine.respond(self.conversation, frame.text.strip(), frame.id, self.memory)
         except Exception:
+            if await self._gone():
+                await self.end_erased()
+                return
             log.exception("turn failed in conversation %s", self.conversation)
             await self._send(error_frame("internal", "the bot could not answer; please try again", frame.id))
             return

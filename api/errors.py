@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from bot.conversations.handoff import AlreadyClaimed, InvalidTransition, NotYourConversation
 from bot.learning.faq_proposals import ProposalDecided, UnknownProposal
+from bot.services.erasure import UnknownConversations
 from bot.services.faq import BlankGapEntry
 from bot.store.transcripts import OUTAGES, UnknownConversation
 from bot.workspace.account_admin import AdminLockout, UnknownAgent
@@ -46,6 +47,7 @@ def _retry_after(exc: Exception) -> dict[str, str]:
 REFUSALS: dict[type[Exception], Refusal] = {
     UnknownConversation: Refusal(status.HTTP_404_NOT_FOUND, lambda _: "no such conversation"),
     UnknownMessage: Refusal(status.HTTP_404_NOT_FOUND, lambda exc: f"no message {exc}"),  # the message id
+    UnknownConversations: Refusal(status.HTTP_404_NOT_FOUND),  # names them, and says nothing was erased
     NotYourConversation: Refusal(status.HTTP_403_FORBIDDEN),
     AlreadyClaimed: Refusal(status.HTTP_409_CONFLICT),
     InvalidTransition: Refusal(status.HTTP_409_CONFLICT),

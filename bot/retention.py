@@ -46,8 +46,9 @@ class RetentionSchedule:
             report = await anyio.to_thread.run_sync(
                 partial(purge_expired, self.settings, self.store, stop=self._stop))
         except Exception as exc:
+            # the driver's message, not SQLAlchemy's, which would add the statement's parameters
             log.error("retention pass failed, trying again in %.0f s: %s: %s",
-                      self.settings.retention_interval_seconds, type(exc).__name__, exc)
+                      self.settings.retention_interval_seconds, type(exc).__name__, getattr(exc, "orig", exc))
             return None
         if report.removed_anything:
             # counts only: what was removed is gone, and logs are not the place to keep it

@@ -13,6 +13,7 @@ from bot.conversations.handoff import HandoffService
 from bot.inference.models import load_models, start_worker
 from bot.learning.reloader import Reloader
 from bot.rasa.assistant import load_assistant
+from bot.retention import RetentionSchedule
 from bot.services.database import open_store
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
@@ -53,6 +54,8 @@ class Runtime:
         self._journal: asyncio.Task[None] | None = None  # replays the journal once the database is back
         self.draining = asyncio.Event()  # set by SIGTERM: customer sockets finish their replies and close
         self.sockets = 0  # customer sockets with a conversation open
+        self.retention: RetentionSchedule | None = None
+        self._retention_task: asyncio.Task[None] | None = None
 
     @property
     def load_error(self) -> str | None:
@@ -71,6 +74,7 @@ class Runtime:
             self.store.open_journal(self.settings.journal_file)  # where writes wait out an outage
             self._journal = asyncio.create_task(self._replay_journal())
             self.handoff = HandoffService(self.store, self.bus, self.faq_question)
+            self._start_retention(self.store)  # needs the database only: it runs even if the bot fails to load
             self.worker = start_worker(self.settings)
             self.engine = await anyio.to_thread.run_sync(build_engine, self.settings, self.store, self.worker)
             self.engine.threads = anyio.CapacityLimiter(self.settings.customer_threads)
@@ -85,6 +89,12 @@ class Runtime:
             log.error("bot failed to load: %s", self.error)
         finally:
             self._loaded.set()
+
+    def _start_retention(self, store: TranscriptStore) -> None:
+        schedule = RetentionSchedule(self.settings, store, self.bus)
+        if schedule.enabled:
+            self.retention = schedule
+            self._retention_task = asyncio.create_task(schedule.run())
 
     async def _replay_journal(self) -> None:
         """Write what waits in the journal as soon as the database takes it again, then tell the agents."""
@@ -120,6 +130,10 @@ class Runtime:
         if self._journal is not None:
             self._journal.cancel()
             await asyncio.gather(self._journal, return_exceptions=True)
+        if self.retention is not None and self._retention_task is not None:
+            self.retention.stop()  # a pass under way ends after its conversation; cancelling waits for it
+            self._retention_task.cancel()
+            await asyncio.gather(self._retention_task, return_exceptions=True)
         for check in self._checks:
             check.cancel()
         await asyncio.gather(*self._checks, return_exceptions=True)

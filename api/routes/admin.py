@@ -1,22 +1,28 @@
-"""Admin-only endpoints: agent accounts and their sessions (the router requires an admin).
+"""Admin-only endpoints: agent accounts and their sessions, and erasing customers' conversations (the router
+requires an admin).
 
 A change that ends sessions is announced on the event bus, so the agent's open sockets close at once, on every
-replica when Redis carries the bus.
+replica when Redis carries the bus; so is an erasure, so that open widgets and consoles drop the conversation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from api.deps import AccountsDep, AdminAgent, RuntimeDep, StoreDep, admin_agent
 from api.schemas.admin import AccountChangeOut, AgentAccountOut, AgentIn, AgentSessionOut, PasswordIn
 from api.schemas.auth import AgentOut
 from api.schemas.base import ADMIN_REQUIRED, problem
+from api.schemas.erasures import ErasureOut, ErasureReportOut, ErasuresIn
+from bot.conversations.events import announce_erased
 from bot.runtime import Runtime
+from bot.services import erasure
+from bot.store.erasure import erasures
 from bot.workspace.account_admin import AccountAdmin, AccountChange, announce_sessions_ended
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_agent)],
@@ -80,3 +86,23 @@ def list_sessions(name: AgentName, admin: AdminAgent, store: StoreDep) -> list[d
 async def revoke_sessions(name: AgentName, admin: AdminAgent, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     """End every session of the account: its tokens stop working and its open sockets close."""
     return await _change(runtime, lambda: AccountAdmin(store, admin).revoke_sessions(name), "revoked")
+
+
+@router.post("/erasures", response_model=ErasureReportOut,
+             responses={404: problem("An id is no conversation, erased or not; nothing was erased")})
+async def erase_conversations(body: ErasuresIn, admin: AdminAgent, runtime: RuntimeDep,
+                              store: StoreDep) -> dict[str, Any]:
+    """Erase conversations with everything hanging off them and their training-set rows; open widgets and
+    consoles are told at once. An id erased before answers ``already_erased``."""
+    report = await anyio.to_thread.run_sync(partial(
+        erasure.erase_conversations, runtime.settings, body.conversation_ids, f"admin:{admin.name}", store))
+    await announce_erased(runtime.bus, report.erased_now)
+    return report.to_dict()
+
+
+@router.get("/erasures", response_model=list[ErasureOut])
+def list_erasures(store: StoreDep,
+                  limit: Annotated[int, Query(ge=1, le=1000, description="most records, newest first")] = 100,
+                  ) -> list[dict[str, Any]]:
+    """The audit record of erased conversations, newest first: who, when and how many rows; never content."""
+    return [record.to_dict() for record in erasures(store, limit)]

@@ -53,6 +53,7 @@
     too_many_connections: "Too many chats from your network, trying again shortly…",
     too_many_conversations: "Too many new chats from your network, trying again shortly…",
     origin_not_allowed: "This chat is not enabled on this site.",
+    erased: "This conversation was deleted. A new one has started.",
   };
   // Errors that end the oldest message on its way, with what its bubble then says.
   const MESSAGE_FAILURES = {

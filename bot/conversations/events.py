@@ -33,6 +33,8 @@ class SubscriberDropped(Exception):
 def agent_session_channel(agent_id: int) -> str:
     """"Re-check your session now", for the agent sockets of one agent (its sessions were revoked)."""
     return f"agent-session:{agent_id}"
+
+
 ERASED = "conversation.erased"  # an erased conversation: consoles drop it, the customer's sockets close
 
 

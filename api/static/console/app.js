@@ -212,6 +212,14 @@ class Console {
         this.applySummary(frame.conversation);
         this.announceHandoff(frame.conversation, frame.reason);
         break;
+      case "conversation.erased":
+        this.inbox.forget(frame.conversation_id);
+        dismissToasts(frame.conversation_id);
+        if (frame.conversation_id === this.openId) {
+          this.close();
+          toast("That conversation was erased.", { kind: "error" });
+        }
+        break;
       case "typing":
         this.inbox.setTyping(frame.conversation_id, Boolean(frame.active));
         if (frame.conversation_id === this.openId) this.transcript.setCustomerTyping(Boolean(frame.active));

@@ -167,6 +167,12 @@ export class Inbox {
     this.updateEmpty();
   }
 
+  /** A conversation was erased: it leaves the list and the waiting count. */
+  forget(id) {
+    this.remove(id);
+    if (this.waiting.delete(id)) this.renderBadge();
+  }
+
   markUnread(id) {
     if (id === this.selectedId) return;
     this.unread.add(id);
