@@ -87,6 +87,8 @@ class HandoffService:
 
     async def _tell_agents(self, turn: TurnLogged) -> None:
         views, summary = await anyio.to_thread.run_sync(self._views, turn.conversation_id, turn.message_ids)
+        if summary is None:  # erased since the turn was logged: the consoles were told, there is no row to show
+            return
         for message in views:
             await self.bus.publish(
                 AGENTS, {"type": "message", "conversation_id": turn.conversation_id, "message": message}
