@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from bot.store.db import make_engine
 from bot.store.transcripts import TranscriptStore
+from bot.workspace.accounts import Accounts
 from tests.api.conftest import PageLog
 from tests.api.test_gaps_api import add_admin
 from tests.api.widget_page import REFUND_QUESTION, REFUND_TIMING, answered, ask, open_demo, stored_session
@@ -325,3 +326,32 @@ def test_the_console_never_parses_text_as_html() -> None:
         text = source.read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
             assert sink not in text, f"{source.name} uses {sink}"
+
+
+def test_an_erased_conversation_leaves_the_console_and_the_widget_starts_afresh(
+    page: Page, customer: Page, server: LiveServer
+) -> None:
+    Accounts(TranscriptStore(make_engine(server.database_url))).add_agent("root", PASSWORD, "admin")
+    token = httpx.post(f"{server.url}/api/auth/login", json={"name": "root", "password": PASSWORD}).json()["token"]
+    sign_in(page, server)
+    open_demo(customer, server)
+    ask(customer, ASK_FOR_A_PERSON)
+    answered(customer, 1)
+    conversation = stored_session(customer, server)["conversation_id"]
+    conversation_item(page, conversation).click()
+    expect(page.get_by_test_id("waiting-count")).to_have_text("1")
+    expect(texts(page, "customer")).to_have_text([ASK_FOR_A_PERSON])
+
+    erased = httpx.post(f"{server.url}/api/admin/erasures", json={"conversation_ids": [conversation]},
+                        headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert erased.status_code == 200, erased.text
+
+    expect(conversation_item(page, conversation)).to_have_count(0)
+    expect(page.get_by_test_id("waiting-count")).to_be_hidden()
+    expect(page.get_by_test_id("console")).to_have_attribute("data-open", "false")
+    expect(page.get_by_test_id("toast").filter(has_text="That conversation was erased.")).to_be_visible()
+    # the widget forgets the conversation: a new one, nothing of the old on screen
+    customer.wait_for_function("([key, old]) => (JSON.parse(localStorage.getItem(key) || 'null') || {})"
+                               ".conversation_id !== old", arg=[f"helpline:session:{server.url}", conversation])
+    expect(customer.get_by_test_id("helpline-status")).to_have_attribute("data-state", "open")
+    expect(customer.get_by_test_id("helpline-messages")).not_to_contain_text(ASK_FOR_A_PERSON)
