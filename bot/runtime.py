@@ -131,15 +131,18 @@ class Runtime:
             self._journal.cancel()
             await asyncio.gather(self._journal, return_exceptions=True)
         if self.retention is not None and self._retention_task is not None:
-            self.retention.stop()  # a pass under way ends after its conversation; cancelling waits for it
+            # a pass under way ends after its conversation (a cancel alone would wait for the whole pass); awaited
+            # below, after the reloader is cancelled, so nothing here yields to the loop before that cancel
+            self.retention.stop()
             self._retention_task.cancel()
-            await asyncio.gather(self._retention_task, return_exceptions=True)
         for check in self._checks:
             check.cancel()
         await asyncio.gather(*self._checks, return_exceptions=True)
         if self._watch is not None:
             self._watch.cancel()
             await asyncio.gather(self._watch, return_exceptions=True)
+        if self._retention_task is not None:
+            await asyncio.gather(self._retention_task, return_exceptions=True)
         await self.bus.close()
         if self.worker is not None:
             await anyio.to_thread.run_sync(self.worker.close)
