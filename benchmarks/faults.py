@@ -159,27 +159,34 @@ def summary(tallies: Sequence[Tally], database_url: str, newcomer: Tally | None 
             "newcomer got a frame": "—" if newcomer is None else ("yes" if newcomer.got_any_frame else "no")}
 
 
+def outage(server: Server, customers: int, outage_s: float, stop_service: Callable[[], None],
+           start_service: Callable[[], None]) -> tuple[list[Tally], Tally]:
+    """Customers chat; a service stops for ``outage_s`` (a new customer arrives a third of the way in), then
+    comes back and the chat goes on as long again. Each customer's tally, and the newcomer's."""
+    stop, tallies, newcomer = threading.Event(), [Tally() for _ in range(customers)], Tally()
+    threads = [threading.Thread(target=chat_until, args=(server.ws_url, stop, t)) for t in tallies]
+    for thread in threads:
+        thread.start()
+    time.sleep(outage_s)
+    stop_service()
+    time.sleep(outage_s / 3)
+    late = threading.Thread(target=lambda: _one_question(server.ws_url, newcomer))
+    late.start()
+    time.sleep(outage_s * 2 / 3)
+    start_service()
+    time.sleep(outage_s)
+    stop.set()
+    for thread in [*threads, late]:
+        thread.join(60)
+    return tallies, newcomer
+
+
 def database_outage(code: Path, source: Path, work: Path, customers: int, outage_s: float) -> dict[str, object]:
     postgres = PrivatePostgres.create()
     server = start_helpline(copy_data_dir(source, work / "data"), postgres.url, work / "server.log", code,
                             HELPLINE_JOURNAL_PATH=str(work / "journal.db"), HELPLINE_STREAM_DELAY_MS="0")
-    stop, tallies = threading.Event(), [Tally() for _ in range(customers)]
-    threads = [threading.Thread(target=chat_until, args=(server.ws_url, stop, t)) for t in tallies]
-    newcomer = Tally()
     try:
-        for thread in threads:
-            thread.start()
-        time.sleep(outage_s)
-        postgres.stop()
-        time.sleep(outage_s / 3)
-        late = threading.Thread(target=lambda: _one_question(server.ws_url, newcomer))
-        late.start()
-        time.sleep(outage_s * 2 / 3)
-        postgres.start()
-        time.sleep(outage_s)
-        stop.set()
-        for thread in [*threads, late]:
-            thread.join(60)
+        tallies, newcomer = outage(server, customers, outage_s, postgres.stop, postgres.start)
         wait_healthy(_http(server))
         return summary([*tallies, newcomer], postgres.url, newcomer)
     finally:
@@ -248,25 +255,11 @@ def _drain_frames(chatter: Chatter, tally: Tally) -> None:
 
 def redis_outage(code: Path, source: Path, work: Path, customers: int, outage_s: float) -> dict[str, object]:
     postgres, redis_server = PrivatePostgres.create(), PrivateRedis.create()
-    env = {"HELPLINE_REDIS_URL": redis_server.url, "HELPLINE_STREAM_DELAY_MS": "0"}
     server = start_helpline(copy_data_dir(source, work / "data"), postgres.url, work / "server.log", code,
-                            HELPLINE_JOURNAL_PATH=str(work / "journal.db"), **env)
-    stop, tallies = threading.Event(), [Tally() for _ in range(customers)]
-    threads = [threading.Thread(target=chat_until, args=(server.ws_url, stop, t)) for t in tallies]
-    newcomer = Tally()
+                            HELPLINE_JOURNAL_PATH=str(work / "journal.db"), HELPLINE_REDIS_URL=redis_server.url,
+                            HELPLINE_STREAM_DELAY_MS="0")
     try:
-        for thread in threads:
-            thread.start()
-        time.sleep(outage_s)
-        redis_server.stop()
-        time.sleep(outage_s / 3)
-        _one_question(server.ws_url, newcomer)
-        time.sleep(outage_s * 2 / 3)
-        redis_server.start()
-        time.sleep(outage_s)
-        stop.set()
-        for thread in threads:
-            thread.join(60)
+        tallies, newcomer = outage(server, customers, outage_s, redis_server.stop, redis_server.start)
         return summary([*tallies, newcomer], postgres.url, newcomer)
     finally:
         server.stop()
