@@ -52,6 +52,7 @@ class Runtime:
         self._watch: asyncio.Task[None] | None = None
         self._checks: list[asyncio.Task[None]] = []  # start-up checks that must not hold up serving
         self._journal: asyncio.Task[None] | None = None  # replays the journal once the database is back
+        self._stopping = False
         self.draining = asyncio.Event()  # set by SIGTERM: customer sockets finish their replies and close
         self.sockets = 0  # customer sockets with a conversation open
         self.retention: RetentionSchedule | None = None
@@ -98,7 +99,7 @@ class Runtime:
 
     async def _replay_journal(self) -> None:
         """Write what waits in the journal as soon as the database takes it again, then tell the agents."""
-        while True:
+        while not self._stopping:  # a flag, not only a cancel: a thread's wait can swallow one
             await asyncio.sleep(JOURNAL_RETRY_S)
             store = self.store
             if store is None or store.journal is None or not store.journal.waiting:
@@ -127,6 +128,7 @@ class Runtime:
             log.warning("%d customer sockets still open after the %.0f s grace period", self.sockets, grace)
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._journal is not None:
             self._journal.cancel()
             await asyncio.gather(self._journal, return_exceptions=True)
@@ -138,6 +140,8 @@ class Runtime:
         for check in self._checks:
             check.cancel()
         await asyncio.gather(*self._checks, return_exceptions=True)
+        if self.reloader is not None:
+            self.reloader.stop()
         if self._watch is not None:
             self._watch.cancel()
             await asyncio.gather(self._watch, return_exceptions=True)

@@ -108,6 +108,7 @@ class Reloader:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._forced = False
+        self._stopped = False
 
     @property
     def load_error(self) -> str | None:
@@ -118,7 +119,7 @@ class Reloader:
         """Check now, then every ``HELPLINE_RELOAD_SECONDS`` or at once when the bus says so, until cancelled."""
         listener = asyncio.create_task(self._listen())
         try:
-            while True:
+            while not self._stopped:
                 forced, self._forced = self._forced, False
                 try:
                     await self.check(force=forced)
@@ -130,6 +131,12 @@ class Reloader:
         finally:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
+
+    def stop(self) -> None:
+        """End ``run`` at its next step. Cancelling it is not enough: a cancel that arrives while a check waits
+        on a worker thread can be swallowed there, and the loop would then sleep a whole interval."""
+        self._stopped = True
+        self._wake.set()
 
     def trigger(self) -> None:
         """Look now, retrying versions that failed before (a folder may have been fixed)."""
