@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from bot.learning import gaps
+from bot.learning import faq_proposals, gaps
+from bot.services.faq import gap_entry
 from bot.store.models import Base, Conversation
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
 from bot.workspace import review
@@ -23,8 +24,8 @@ class Filled:
 
 
 def fill_conversation(store: TranscriptStore, agent_id: int, name: str) -> Filled:
-    """A conversation with messages of every role, a rating, a label, a review, a note, tags, a gap link and
-    Rasa events; every text carries ``name`` so a leftover is easy to find."""
+    """A conversation with messages of every role, a rating, a label, a review, a note, tags, a gap link, a
+    proposed FAQ entry and Rasa events; every text carries ``name`` so a leftover is easy to find."""
     conversation, token = store.open_conversation()
     asked = f"{name}: my card was charged twice"
     answer = f"{name}: refunds take 5-7 days"
@@ -43,6 +44,8 @@ def fill_conversation(store: TranscriptStore, agent_id: int, name: str) -> Fille
     review.add_note(store, conversation, agent_id, note)
     review.set_tags(store, conversation, ["vip", name])
     gaps.cover_with_faq(store, [unanswered], "gift-wrap", agent_id)
+    faq_proposals.propose(store, gap_entry(f"Is a charge ever taken twice? ({name})", "No: the first is a hold."),
+                          [message_id], agent_id)
     store.log_message(conversation, "system", notice)
     store.log_message(conversation, "agent", agent_text, agent_id)
     return Filled(conversation, token, (asked, answer, fallback_q, fallback_a, note, agent_text, notice))

@@ -20,6 +20,7 @@ from bot.store.models import (
     ConversationTag,
     Erasure,
     FaqGapLink,
+    FaqProposalMessage,
     Feedback,
     IntentLabel,
     Message,
@@ -32,8 +33,8 @@ from bot.store.transcripts import TranscriptStore
 
 ERASED_BY_CHARS = 80
 # every table with a row of the conversation, in the order they are emptied (children first)
-TABLES = ("feedback", "intent_labels", "reply_reviews", "faq_gap_links", "notes", "conversation_tags",
-          "rasa_events", "messages", "conversations")
+TABLES = ("feedback", "intent_labels", "reply_reviews", "faq_gap_links", "faq_proposal_messages", "notes",
+          "conversation_tags", "rasa_events", "messages", "conversations")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def _deletes(conversation_id: str) -> list[tuple[str, Any]]:
         ("intent_labels", delete(IntentLabel).where(IntentLabel.message_id.in_(messages))),
         ("reply_reviews", delete(ReplyReview).where(ReplyReview.message_id.in_(messages))),
         ("faq_gap_links", delete(FaqGapLink).where(FaqGapLink.message_id.in_(messages))),
+        # a proposed FAQ entry stays (it is the agents' text), without the erased questions it answered
+        ("faq_proposal_messages", delete(FaqProposalMessage).where(FaqProposalMessage.message_id.in_(messages))),
         ("notes", delete(Note).where(Note.conversation_id == conversation_id)),
         ("conversation_tags", delete(ConversationTag).where(ConversationTag.conversation_id == conversation_id)),
         ("rasa_events", delete(RasaEvent).where(RasaEvent.conversation_id == conversation_id)),
