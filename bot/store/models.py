@@ -138,7 +138,10 @@ class LoginAttempt(Base):
     """Every login try, for slowing down guessing and for the audit log."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_name_created", "name", "created_at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_name_created", "name", "created_at"),
+        Index("ix_login_attempts_remote_created", "remote", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64))

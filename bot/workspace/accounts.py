@@ -28,10 +28,16 @@ MIN_PASSWORD_CHARS = 8
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.@+-]{1,64}")
 # scrypt cost: 16 MiB and ~50 ms per hash, slow enough to make guessing a stolen hash expensive
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-# Throttling: this many failures for a name (or from an address) within the window slow logins down.
+# Throttling, in three scopes (OWASP's "combine user and address"). Guessing one account from one address is
+# slowed after MAX_FAILURES; one account guessed from many addresses, or many accounts from one address
+# (spraying), after WIDE_FAILURES. The wide scopes spare an address the account has logged in from before
+# (within KNOWN_FOR): neither a stranger guessing an agent's name nor a scanner on the agent's own network
+# (a fuzzing run, a shared office address) can lock the right password out of its usual place.
 MAX_FAILURES = 5
+WIDE_FAILURES = 20
 FAILURE_WINDOW = timedelta(minutes=15)
 FIRST_DELAY_S = 30  # then doubled with every further failure, up to the window
+KNOWN_FOR = timedelta(days=30)
 REMOTE_CHARS = 64
 
 
@@ -123,11 +129,11 @@ def check_new_password(password: str) -> None:
         raise WeakPassword(f"the password must be at least {MIN_PASSWORD_CHARS} characters")
 
 
-def retry_delay(failures: int) -> int:
-    """Seconds to wait after ``failures`` failed logins (0 below the limit, then doubling up to the window)."""
-    if failures < MAX_FAILURES:
+def retry_delay(failures: int, limit: int = MAX_FAILURES) -> int:
+    """Seconds to wait after ``failures`` failed logins (0 below ``limit``, then doubling up to the window)."""
+    if failures < limit:
         return 0
-    return int(min(FIRST_DELAY_S * 2 ** (failures - MAX_FAILURES), FAILURE_WINDOW.total_seconds()))
+    return int(min(FIRST_DELAY_S * 2 ** (failures - limit), FAILURE_WINDOW.total_seconds()))
 
 
 class Accounts:
@@ -167,8 +173,8 @@ class Accounts:
     def login(self, name: str, password: str, remote: str | None = None) -> tuple[str, AgentInfo]:
         """A new session token for the agent; every attempt is stored and logged.
 
-        Raises ``LoginThrottled`` after too many recent failures for the name or the address (without
-        checking the password), else ``InvalidCredentials`` when the name or password is wrong.
+        Raises ``LoginThrottled`` after too many recent failures (see ``throttle``; the password is then not
+        checked), else ``InvalidCredentials`` when the name or password is wrong.
         """
         name, remote = name[:64], (remote or None) and remote[:REMOTE_CHARS]
         wait = self.throttle(name, remote)
@@ -200,28 +206,46 @@ class Accounts:
         return _info(agent)
 
     def throttle(self, name: str, remote: str | None) -> int:
-        """Seconds this name or address must still wait before trying again (0: go ahead)."""
-        now = utcnow()
-        waits = [self._wait(LoginAttempt.name == name, now)]
-        if remote:
-            waits.append(self._wait(LoginAttempt.remote == remote, now))
-        return max(waits)
+        """Seconds this name, from this address, must still wait before trying again (0: go ahead).
 
-    def _wait(self, who: Any, now: datetime) -> int:
+        The pair (name, address) is throttled after ``MAX_FAILURES``; the name from anywhere and the address
+        for any name after ``WIDE_FAILURES``, unless the name logged in from this address within ``KNOWN_FOR``.
+        """
+        now = utcnow()
+        if remote is None:
+            return self._wait(LoginAttempt.name == name, now, MAX_FAILURES)
+        pair = self._wait((LoginAttempt.name == name) & (LoginAttempt.remote == remote), now, MAX_FAILURES)
+        if pair or self._known(name, remote, now):
+            return pair
+        # an address's own successes do not reset its count: one valid account must not license spraying others
+        return max(self._wait(LoginAttempt.name == name, now, WIDE_FAILURES),
+                   self._wait(LoginAttempt.remote == remote, now, WIDE_FAILURES, reset_on_success=False))
+
+    def _known(self, name: str, remote: str, now: datetime) -> bool:
+        """Whether ``name`` logged in from ``remote`` within ``KNOWN_FOR``."""
+        with self.store.session() as session:
+            return session.scalar(
+                select(LoginAttempt.id).where(
+                    LoginAttempt.name == name, LoginAttempt.remote == remote, LoginAttempt.ok.is_(True),
+                    LoginAttempt.created_at >= now - KNOWN_FOR,
+                ).limit(1)
+            ) is not None
+
+    def _wait(self, who: Any, now: datetime, limit: int, reset_on_success: bool = True) -> int:
         """Failures since the window opened (or since the last success), and the wait they impose."""
         with self.store.session() as session:
             last_ok = session.scalar(
                 select(func.max(LoginAttempt.created_at)).where(
                     who, LoginAttempt.ok.is_(True), LoginAttempt.created_at >= now - FAILURE_WINDOW
                 )
-            )
+            ) if reset_on_success else None
             since = max(as_utc(last_ok), now - FAILURE_WINDOW) if last_ok else now - FAILURE_WINDOW
             failures, last_failure = session.execute(
                 select(func.count(), func.max(LoginAttempt.created_at)).where(
                     who, LoginAttempt.ok.is_(False), LoginAttempt.created_at > since
                 )
             ).one()
-        delay = retry_delay(failures)
+        delay = retry_delay(failures, limit)
         if not delay:
             return 0
         remaining = (as_utc(last_failure) + timedelta(seconds=delay) - now).total_seconds()

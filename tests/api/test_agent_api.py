@@ -232,6 +232,24 @@ def test_repeated_failed_logins_are_slowed_down_and_logged(api: Api) -> None:
     assert other.status_code == 200  # nobody else is locked out
 
 
+def test_a_scan_of_random_names_does_not_lock_an_agent_out_of_her_own_address(api: Api) -> None:
+    # what an anonymous fuzzing run did to the login from its own address before logins were throttled by scope
+    office = {"X-Forwarded-For": "203.0.113.77"}
+    Accounts(api.store).add_agent("office", PASSWORD)
+    Accounts(api.store).add_agent("visitor", PASSWORD)
+    login = {"name": "office", "password": PASSWORD}
+    assert api.call("POST", "/api/auth/login", json=login, headers=dict(office)).status_code == 200
+    for n in range(25):
+        scan = api.call("POST", "/api/auth/login", json={"name": f"fuzz{n}", "password": f"guess-{n}"},
+                        headers=dict(office))
+        assert scan.status_code in (401, 429)
+    assert api.call("POST", "/api/auth/login", json=login, headers=dict(office)).status_code == 200
+    stranger = api.call("POST", "/api/auth/login", json={"name": "visitor", "password": PASSWORD},
+                        headers=dict(office))
+    assert stranger.status_code == 429  # a name never used from the scanning address still waits
+    assert api.call("POST", "/api/auth/login", json={"name": "visitor", "password": PASSWORD}).status_code == 200
+
+
 # inbox -----------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,8 @@ from bot.store.models import Agent, AgentSession, LoginAttempt, utcnow
 from bot.store.tokens import hash_token
 from bot.store.transcripts import TranscriptStore
 from bot.workspace.accounts import (
+    KNOWN_FOR,
+    WIDE_FAILURES,
     Accounts,
     AgentExists,
     InvalidCredentials,
@@ -118,18 +120,53 @@ def test_repeated_failures_are_throttled_logged_and_stored(
             with pytest.raises(InvalidCredentials):
                 accounts.login("maya", "guess-guess", "10.0.0.9")
         with pytest.raises(LoginThrottled) as first:
-            accounts.login("maya", PASSWORD, "10.0.0.8")  # even the right password waits now
+            accounts.login("maya", PASSWORD, "10.0.0.9")  # even the right password waits now, from there
         with pytest.raises(LoginThrottled) as second:
-            accounts.login("maya", PASSWORD, "10.0.0.8")
+            accounts.login("maya", PASSWORD, "10.0.0.9")
     assert 0 < first.value.retry_after <= 30 < second.value.retry_after <= 60  # the wait grows
     assert sum("failed agent login for 'maya'" in r.getMessage() for r in caplog.records) == 7
     attempts = accounts.attempts("maya")
     assert [a["ok"] for a in attempts] == [False] * 7 and attempts[0]["remote"] == "10.0.0.9"
-    # the same address trying another name is slowed down too; another agent elsewhere is not
-    accounts.add_agent("sam", PASSWORD)
+    # five guesses from one place do not lock the account out of everywhere
+    assert accounts.login("maya", PASSWORD, "10.0.0.8")[1].name == "maya"
+
+
+def test_one_name_guessed_from_many_addresses_is_slowed_except_where_it_logs_in(accounts: Accounts) -> None:
+    accounts.add_agent("maya", PASSWORD)
+    accounts.login("maya", PASSWORD, "10.0.0.1")  # her usual place
+    for n in range(WIDE_FAILURES):  # a botnet: one guess an address, never the pair's limit
+        with pytest.raises(InvalidCredentials):
+            accounts.login("maya", "guess-guess", f"198.51.100.{n}")
     with pytest.raises(LoginThrottled):
-        accounts.login("sam", PASSWORD, "10.0.0.9")
-    assert accounts.login("sam", PASSWORD, "10.0.0.7")[1].name == "sam"
+        accounts.login("maya", PASSWORD, "198.51.100.200")  # the next guess from a new address waits
+    assert accounts.login("maya", PASSWORD, "10.0.0.1")[1].name == "maya"  # she is not locked out
+
+
+def test_many_names_from_one_address_are_slowed_except_accounts_known_there(accounts: Accounts) -> None:
+    for name in ("maya", "sam", "lee"):
+        accounts.add_agent(name, PASSWORD)
+    accounts.login("maya", PASSWORD, "10.0.0.9")  # maya works from the address the spray comes from
+    for n in range(WIDE_FAILURES):  # spraying: one password against many names, or a fuzzing run's random ones
+        with pytest.raises(InvalidCredentials):
+            accounts.login(f"user{n}", "Winter2026!", "10.0.0.9")
+    with pytest.raises(LoginThrottled):
+        accounts.login("sam", PASSWORD, "10.0.0.9")  # a name never used there waits, right password or not
+    assert accounts.login("sam", PASSWORD, "10.0.0.7")[1].name == "sam"  # elsewhere it goes through
+    assert accounts.login("maya", PASSWORD, "10.0.0.9")[1].name == "maya"  # the known account is spared
+    with pytest.raises(LoginThrottled):  # and its success does not reset the address for the others
+        accounts.login("lee", PASSWORD, "10.0.0.9")
+
+
+def test_a_known_address_is_forgotten_after_a_while(accounts: Accounts) -> None:
+    accounts.add_agent("maya", PASSWORD)
+    accounts.login("maya", PASSWORD, "10.0.0.1")
+    with accounts.store.session() as session, session.begin():
+        session.execute(update(LoginAttempt).values(created_at=utcnow() - KNOWN_FOR - timedelta(minutes=1)))
+    for n in range(WIDE_FAILURES):
+        with pytest.raises(InvalidCredentials):
+            accounts.login(f"user{n}", "guess-guess", "10.0.0.1")
+    with pytest.raises(LoginThrottled):
+        accounts.login("maya", PASSWORD, "10.0.0.1")
 
 
 def test_throttling_ends_after_the_wait_and_success_resets_it(accounts: Accounts) -> None:
@@ -157,3 +194,4 @@ def test_unknown_names_fail_like_wrong_passwords(accounts: Accounts) -> None:
 
 def test_retry_delay_doubles_up_to_the_window() -> None:
     assert [retry_delay(n) for n in (0, 4, 5, 6, 7, 20)] == [0, 0, 30, 60, 120, 900]
+    assert [retry_delay(n, WIDE_FAILURES) for n in (19, 20, 21)] == [0, 30, 60]
