@@ -8,6 +8,8 @@ customers on real sockets:
 - **database outage**: customers chat; PostgreSQL is stopped for ``--outage-s`` (as a crash stops it), a new
   customer arrives during it, then it comes back;
 - **SIGTERM**: every customer sends a burst of messages at once, and the server is told to stop;
+- **SIGKILL**: the same burst, and the server is killed mid-stream, then started again over the same database
+  and journal;
 - **Redis outage**: two replicas share Redis, which is stopped for ``--outage-s`` while customers chat.
 
 For each, on this tree and on ``--baseline-ref`` (default: the last commit before the hardening work, exported
@@ -237,6 +239,38 @@ def sigterm(code: Path, source: Path, work: Path, customers: int, burst: int = 8
         postgres.remove()
 
 
+def sigkill(code: Path, source: Path, work: Path, customers: int, burst: int = 8) -> dict[str, object]:
+    postgres = PrivatePostgres.create()
+    data, env = copy_data_dir(source, work / "data"), {"HELPLINE_JOURNAL_PATH": str(work / "journal.db")}
+    server = start_helpline(data, postgres.url, work / "server.log", code, HELPLINE_STREAM_DELAY_MS="60", **env)
+    tallies = [Tally() for _ in range(customers)]
+    chatters = [Chatter(server.ws_url, t) for t in tallies]
+    try:
+        for chatter in chatters:
+            chatter.connect()
+        readers = [threading.Thread(target=_drain_frames, args=(c, t)) for c, t in zip(chatters, tallies,
+                                                                                       strict=True)]
+        for chatter, tally in zip(chatters, tallies, strict=True):
+            assert chatter.ws is not None
+            for n in range(burst):
+                tally.sent += 1
+                chatter.ws.send(json.dumps({"type": "message", "text": QUESTIONS[n % len(QUESTIONS)],
+                                            "id": f"m{n}"}))
+        for reader in readers:
+            reader.start()
+        time.sleep(0.5)
+        server.process.kill()
+        server.process.wait(30)
+        for reader in readers:
+            reader.join(60)
+        server = start_helpline(data, postgres.url, work / "again.log", code, **env)  # the same journal
+        wait_healthy(_http(server))
+        return summary(tallies, postgres.url)
+    finally:
+        server.stop()
+        postgres.remove()
+
+
 def _drain_frames(chatter: Chatter, tally: Tally) -> None:
     """Read until the server closes: which messages were acknowledged and answered in full."""
     assert chatter.ws is not None
@@ -276,7 +310,7 @@ def export(ref: str, target: Path) -> Path:
 
 
 SCENARIOS: dict[str, Callable[..., dict[str, object]]] = {
-    "database outage": database_outage, "SIGTERM": sigterm, "Redis outage": redis_outage,
+    "database outage": database_outage, "SIGTERM": sigterm, "SIGKILL": sigkill, "Redis outage": redis_outage,
 }
 
 
@@ -296,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             for version, code in versions.items():
                 work = Path(tmp) / f"{scenario}-{version}".replace(" ", "-")
                 work.mkdir()
-                extra = () if scenario == "SIGTERM" else (args.outage_s,)
+                extra = () if scenario.startswith("SIG") else (args.outage_s,)
                 figures = run(code, source, work, args.customers, *extra)
                 rows.append((scenario, version, figures))
                 print(scenario, version, figures, flush=True)
