@@ -1,0 +1,105 @@
+"""What fuzzing the customer protocol found, from outside: a real server on PostgreSQL, a real client on
+127.0.0.1. Each case is the frame that showed a fault; the socket must go on and the server's log stay clean.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api.wsclient import Customer
+from tests.conftest import POSTGRES_URL
+from tests.protocol_fuzz import (
+    LogWatch,
+    scratch_database,
+    stored_texts,
+)
+from tests.servers import LiveServer, start_server, stop_server
+
+# the per-socket limits out of the way, so that the frames reach the parser and the handlers
+RAISED_LIMITS = {"HELPLINE_MESSAGES_PER_MINUTE": "1000000", "HELPLINE_TYPING_PER_MINUTE": "1000000",
+                 "HELPLINE_FEEDBACK_PER_MINUTE": "1000000", "HELPLINE_FRAME_BURST": "100000",
+                 "HELPLINE_STREAM_DELAY_MS": "0"}
+
+
+
+@pytest.fixture(scope="module")
+def fuzz_database() -> Iterator[str]:
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(demo_data_dir: Path, fuzz_database: str,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    workdir = tmp_path_factory.mktemp("fuzz")
+    live = start_server(demo_data_dir, fuzz_database, workdir / "server.log",
+                        HELPLINE_JOURNAL_PATH=str(workdir / "journal.db"), **RAISED_LIMITS)
+    yield live
+    stop_server(live)
+
+
+# What the fuzzing found, as the frames that showed it (JSON text: escapes carry a NUL or a lone surrogate).
+
+@pytest.mark.parametrize(("text", "stored"), [
+    (r"refund\u0000 please", "refund\ufffd please"),
+    (r"refund \ud83d please", "refund \ufffd please"),  # half an emoji, as a widget that cut one sends
+], ids=["NUL", "lone surrogate"])
+def test_a_message_with_a_nul_or_a_lone_surrogate_is_stored_and_answered(
+        fuzz_server: LiveServer, fuzz_database: str, text: str, stored: str) -> None:
+    """PostgreSQL refuses NUL in text, UTF-8 cannot carry a lone surrogate: the turn failed (``internal``, or
+    ``bad_field``) and the message was lost. Now each becomes U+FFFD."""
+    watch = LogWatch(fuzz_server.log)
+    with Customer.open(fuzz_server.ws_url) as customer:
+        customer.send('{"type":"message","text":"' + text + '","id":"odd"}')
+        assert customer.read_reply().start["in_reply_to"] == "odd"
+        conversation = customer.session["conversation_id"]
+    assert stored_texts(fuzz_database, conversation) == [stored]
+    assert not watch.new_errors()
+
+
+FOUND = [
+    # an id the error frame named could not be sent back (UTF-8 cannot carry a lone surrogate): `internal`
+    pytest.param(r'{"type":"message","text":"hi","id":"\udfff"}', "bad_field", id="lone surrogate in an id"),
+    pytest.param(r'{"type":"message","text":"' + "x" * 2001 + r'","id":"\ud800"}', "text_too_long",
+                 id="lone surrogate in the id of a message too long"),
+    # PostgreSQL refused the id (the turn failed, `internal`) or the reply id (the frame failed, `internal`)
+    pytest.param(r'{"type":"message","text":"hi","id":"a\u0000"}', "bad_field", id="NUL in an id"),
+    pytest.param(r'{"type":"feedback","reply_id":"r\u0000","rating":"up"}', "bad_field", id="NUL in a reply id"),
+    # the error message quoted a type of any length: 16 kB of frame, up to 160 kB of answer
+    pytest.param(json.dumps({"type": "\x01" * 2500}), "unknown_type", id="a long unknown type"),
+    pytest.param('{"type":' + "[" * 900 + "]" * 900 + "}", "unknown_type", id="a type nested deep"),
+]
+
+
+@pytest.mark.parametrize(("frame", "code"), FOUND)
+def test_what_the_fuzzing_found_is_refused_cleanly_and_the_socket_goes_on(fuzz_server: LiveServer, frame: str,
+                                                                         code: str) -> None:
+    watch = LogWatch(fuzz_server.log)
+    with Customer.open(fuzz_server.ws_url) as customer:
+        customer.send(frame)
+        error = customer.receive()
+        assert error["type"] == "error" and error["code"] == code and len(error["message"]) < 200, error
+        assert "in_reply_to" not in error, error  # an id no message could have is never named
+        assert customer.ask("Do you ship to Norway?").end["text"]
+    assert not watch.new_errors()
+
+
+@pytest.mark.parametrize("frame", [
+    r'{"type":"resume","conversation_id":"c\u0000","token":"t"}',  # PostgreSQL refused it: close 1011, a traceback
+    r'{"type":"resume","conversation_id":"c","token":"t\u0000"}',
+    r'{"type":"resume","conversation_id":"\udc00","token":"t"}',
+], ids=["NUL in a conversation id", "NUL in a token", "lone surrogate in a conversation id"])
+def test_what_the_fuzzing_found_before_start_is_refused_and_the_socket_may_start(fuzz_server: LiveServer,
+                                                                                 frame: str) -> None:
+    watch = LogWatch(fuzz_server.log)
+    with Customer.connect(fuzz_server.ws_url) as customer:
+        customer.send(frame)
+        assert customer.receive()["code"] == "bad_field"
+        customer.send({"type": "start"})
+        assert customer.receive()["type"] == "session"
+    assert not watch.new_errors()
+
