@@ -69,6 +69,9 @@ FOUND = [
     # PostgreSQL refused the id (the turn failed, `internal`) or the reply id (the frame failed, `internal`)
     pytest.param(r'{"type":"message","text":"hi","id":"a\u0000"}', "bad_field", id="NUL in an id"),
     pytest.param(r'{"type":"feedback","reply_id":"r\u0000","rating":"up"}', "bad_field", id="NUL in a reply id"),
+    # the write spool logged every write refused as an ERROR with its traceback
+    pytest.param('{"type":"feedback","reply_id":"no-such-reply","rating":"up"}', "unknown_reply",
+                 id="feedback on an unknown reply"),
     # the error message quoted a type of any length: 16 kB of frame, up to 160 kB of answer
     pytest.param(json.dumps({"type": "\x01" * 2500}), "unknown_type", id="a long unknown type"),
     pytest.param('{"type":' + "[" * 900 + "]" * 900 + "}", "unknown_type", id="a type nested deep"),
