@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.api.wsclient import Customer
 from tests.conftest import POSTGRES_URL
@@ -106,3 +107,12 @@ def test_what_the_fuzzing_found_before_start_is_refused_and_the_socket_may_start
         assert customer.receive()["type"] == "session"
     assert not watch.new_errors()
 
+
+def test_a_text_frame_that_is_not_utf8_is_closed_with_1007_and_logs_no_error(fuzz_server: LiveServer) -> None:
+    watch = LogWatch(fuzz_server.log)
+    with Customer.open(fuzz_server.ws_url) as customer:
+        customer.ws.send(b'{"type":"message","text":"\xff"}', text=True)
+        with pytest.raises(ConnectionClosed) as closed:
+            customer.receive(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1007
+    assert not watch.new_errors()  # uvicorn logged it as an ERROR with a traceback
