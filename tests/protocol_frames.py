@@ -237,7 +237,11 @@ def frames(draw: st.DrawFn) -> Frame:
     raise AssertionError("unreachable")
 
 
+def session_frames() -> st.SearchStrategy[Frame]:
+    """``start`` and ``resume`` (with the conversation's id or another, its token or another), right or wrong."""
+    return typed_frames(st.sampled_from(["start", "resume"]))
+
+
 def handshake_frames() -> st.SearchStrategy[Frame]:
-    """The first frames of a socket: ``start`` and ``resume`` (with the conversation's id or another, its token or
-    another, fields wrong or missing) half the time, else any frame."""
-    return typed_frames(st.sampled_from(["start", "resume"])) | frames()
+    """The first frames of a socket: a start or resume frame half the time, else any frame."""
+    return session_frames() | frames()

@@ -33,6 +33,9 @@ from tests.protocol_frames import CONVERSATION_ID, QUESTIONS, REPLY_ID, TOKEN, F
 INVALID_TOKEN_CLOSE = 4401  # a resume whose token does not match: the server says invalid_token and closes
 NO_CLOSE_FRAME = 1006  # the socket ended without a close frame (the server reset it mid-frame)
 READ_TIMEOUT_S = 120.0  # a check waits behind the fuzzed messages queued before it, on a busy machine
+# the kinds of problem
+LOGGED, INTERNAL = "a traceback or ERROR in the server's log", "an internal error frame"
+CLOSED, UNANSWERED = "a close the frames did not ask for", "a socket that did not answer a valid message"
 
 
 @dataclass
@@ -44,11 +47,13 @@ class Tally:
     errors: Counter[str] = field(default_factory=Counter)  # error frames received, by code
     closes: Counter[int] = field(default_factory=Counter)  # sockets the server closed, by code
     problems: list[str] = field(default_factory=list)
+    problem_kinds: Counter[str] = field(default_factory=Counter)  # LOGGED, INTERNAL, CLOSED, UNANSWERED
     checks: int = 0  # usable-socket checks answered
     checks_sent: int = 0  # check messages sent (one refused by a rate limit is sent again on a fresh socket)
     answered: list[str] = field(default_factory=list)  # the client ids of the check messages answered
     acknowledged: int = 0  # every message answered or taken, fuzzed or check
     conversations: list[str] = field(default_factory=list)
+    sockets: int = 0  # sockets opened
 
     @property
     def total(self) -> int:
@@ -98,7 +103,7 @@ class Fuzzer:
             self._chat(frame)
         self._check()
         for error in self.watch.new_errors():
-            self._problem(f"the server's log: {error}")
+            self.problem(LOGGED, f"the server's log: {error}")
         return self.tally.problems[before:]
 
     def close(self) -> None:
@@ -114,6 +119,7 @@ class Fuzzer:
         headers = {"X-Forwarded-For": next(self.addresses)} if self.addresses is not None else None
         self.ws = connect(self.ws_url, open_timeout=30, max_queue=None, max_size=None, additional_headers=headers)
         self.may_close, self.sent_last = set(), []
+        self.tally.sockets += 1
         return self.ws
 
     def _open(self) -> ClientConnection:
@@ -161,14 +167,14 @@ class Fuzzer:
             self._closed(closed)
             return None
         except TimeoutError:
-            self._problem(f"no frame from the server in {timeout:.0f} s")
+            self.problem(UNANSWERED, f"no frame from the server in {timeout:.0f} s")
             self.close()
             return None
         kind = frame.get("type")
         if kind == "error":
             self.tally.errors[frame["code"]] += 1
             if frame["code"] == "internal":
-                self._problem(f"an internal error frame: {frame}")
+                self.problem(INTERNAL, f"an internal error frame: {frame}")
             if frame["code"] in ("invalid_token", "token_expired"):
                 self.may_close.add(INVALID_TOKEN_CLOSE)
         elif kind == "reply.start":
@@ -182,14 +188,16 @@ class Fuzzer:
         code = closed.rcvd.code if isinstance(closed, ConnectionClosed) and closed.rcvd else NO_CLOSE_FRAME
         self.tally.closes[code] += 1
         if code not in self.may_close:
-            self._problem(f"the server closed the socket with {code}")
+            self.problem(CLOSED, f"the server closed the socket with {code}")
         self.ws = None
 
     def _until_closed(self, ws: ClientConnection) -> None:
         while self.ws is ws and self._receive(ws) is not None:
             pass
 
-    def _problem(self, what: str) -> None:
+    def problem(self, kind: str, what: str) -> None:
+        """Count a problem of ``kind`` (one of the constants above), shown with the frames sent last."""
+        self.tally.problem_kinds[kind] += 1
         self.tally.problems.append(f"{what}; the last frames sent: {self.sent_last}")
 
     # -- the parts of a step ----------------------------------------------------------------------------------
@@ -249,7 +257,7 @@ class Fuzzer:
                 self.close()
             elif outcome != "closed":
                 break
-        self._problem("the socket did not answer a valid message")
+        self.problem(UNANSWERED, "the socket did not answer a valid message")
 
     def _await(self, ws: ClientConnection, client_id: str) -> str:
         """Read until ``client_id`` is answered in full or taken ("answered"), refused ("rate_limited", or the
