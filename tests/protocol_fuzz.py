@@ -15,9 +15,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,7 @@ class Tally:
     handshake_frames: Counter[str] = field(default_factory=Counter)  # before start/resume, by category
     errors: Counter[str] = field(default_factory=Counter)  # error frames received, by code
     closes: Counter[int] = field(default_factory=Counter)  # sockets the server closed, by code
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # each shown with the frames sent before it
     problem_kinds: Counter[str] = field(default_factory=Counter)  # LOGGED, INTERNAL, CLOSED, UNANSWERED
     checks: int = 0  # usable-socket checks answered
     checks_sent: int = 0  # check messages sent (one refused by a rate limit is sent again on a fresh socket)
@@ -87,7 +86,7 @@ class Fuzzer:
         self.may_close: set[int] = set()  # the closes the frames sent on this socket may cause
         self.session: tuple[str, str] | None = None  # the conversation going on: id and token
         self.reply_id = "no-reply-yet"
-        self.sent_last: list[str] = []  # the frames sent on this socket lately, to show with a problem
+        self.sent_last: deque[str] = deque(maxlen=100)  # the frames sent on this socket lately, shown with a problem
         self.numbers = itertools.count(1)
         self.last_check = ""  # the text of the last check message answered
 
@@ -118,7 +117,8 @@ class Fuzzer:
         self.close()
         headers = {"X-Forwarded-For": next(self.addresses)} if self.addresses is not None else None
         self.ws = connect(self.ws_url, open_timeout=30, max_queue=None, max_size=None, additional_headers=headers)
-        self.may_close, self.sent_last = set(), []
+        self.may_close = set()
+        self.sent_last.clear()
         self.tally.sockets += 1
         return self.ws
 
@@ -143,20 +143,24 @@ class Fuzzer:
             self.tally.conversations.append(session["conversation_id"])
 
     def _send(self, ws: ClientConnection, frame: Frame) -> bool:
-        """Send one frame (its stand-ins filled in); False when the socket turned out closed."""
+        """Send one frame, its stand-ins filled in, and when that makes it one the server closes the socket for
+        (over the protocol's limit, not UTF-8), read until it does; False when the socket closed otherwise."""
         data = frame.data
         if isinstance(data, str):
             conversation, token = self.session or ("0" * 32, "not-a-token")
             data = (data.replace(dumps(REPLY_ID), dumps(self.reply_id))
                     .replace(dumps(CONVERSATION_ID), dumps(conversation)).replace(dumps(TOKEN), dumps(token)))
-        if frame.close_code is not None:
-            self.may_close |= {frame.close_code, NO_CLOSE_FRAME}
-        self.sent_last = [*self.sent_last[-4:], f"{frame.category}: {_short(data)}"]
+        closing = Frame(frame.category, data, frame.binary).close_code  # as sent: a stand-in filled adds bytes
+        if closing is not None:
+            self.may_close |= {closing, NO_CLOSE_FRAME}
+        self.sent_last.append(f"{frame.category}: {_short(data)}")
         try:
             ws.send(data, text=not frame.binary)
         except (ConnectionClosed, OSError) as closed:
             self._closed(closed)
-            return frame.close_code is not None  # cut off while it was being sent: the server refused it
+            return closing is not None  # cut off while it was being sent: the server refused it
+        if closing is not None:
+            self._until_closed(ws)
         return True
 
     def _receive(self, ws: ClientConnection, timeout: float = READ_TIMEOUT_S) -> dict[str, Any] | None:
@@ -198,7 +202,7 @@ class Fuzzer:
     def problem(self, kind: str, what: str) -> None:
         """Count a problem of ``kind`` (one of the constants above), shown with the frames sent last."""
         self.tally.problem_kinds[kind] += 1
-        self.tally.problems.append(f"{what}; the last frames sent: {self.sent_last}")
+        self.tally.problems.append(f"{what}; the last frames sent: {list(self.sent_last)}")
 
     # -- the parts of a step ----------------------------------------------------------------------------------
 
@@ -208,9 +212,7 @@ class Fuzzer:
         ws = self._connect()
         for n, frame in enumerate(frames):
             self.tally.handshake_frames[frame.category] += 1
-            if not self._send(ws, frame) or frame.close_code is not None:
-                self._until_closed(ws)
-            else:
+            if self._send(ws, frame) and self.ws is ws:  # one answer to each frame, unless it closed the socket
                 answer = self._receive(ws)
                 if answer is not None and answer.get("type") == "session":
                     self._opened(answer)
@@ -234,8 +236,7 @@ class Fuzzer:
     def _chat(self, frame: Frame) -> None:
         ws = self._open()
         self.tally.frames[frame.category] += 1
-        if not self._send(ws, frame) or frame.close_code is not None:
-            self._until_closed(ws)
+        self._send(ws, frame)
 
     def _check(self, attempts: int = 3) -> None:
         """A valid message on the conversation's socket, read up to its answer; refused by a rate limit, or its
@@ -339,7 +340,3 @@ def scratch_database(admin_url: str) -> Iterator[str]:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-
-def elapsed(since: float) -> str:
-    seconds = time.monotonic() - since
-    return f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.1f} s"
