@@ -3,24 +3,53 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
-ClientId = Annotated[str, StringConstraints(max_length=64)]
+# What JSON text can carry in a string and neither UTF-8 (the socket, the logs) nor PostgreSQL can: a lone
+# surrogate (a "\ud800" escape, as a widget that cut an emoji in half sends) and NUL.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """A message's text with each NUL and lone surrogate replaced by U+FFFD (as a browser's TextEncoder does with a
+    lone surrogate), so the message is stored and answered instead of failing its turn."""
+    return UNSTORABLE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def no_nul(value: str) -> str:
+    """An identifier (a lone surrogate is already refused as a string that is not unicode)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+ClientId = Annotated[str, StringConstraints(max_length=64), AfterValidator(no_nul)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(no_nul)]
 
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: Literal["message"]
-    text: str
+    text: Annotated[str, BeforeValidator(storable)]
     id: ClientId | None = None
 
 
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: Literal["feedback"]
-    reply_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reply_id: Key
     rating: Literal["up", "down"]
 
 
@@ -48,8 +77,8 @@ class ResumeIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     type: Literal["resume"]
-    conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    token: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    conversation_id: Key
+    token: Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_nul)]
 
 
 AnyClientFrame = MessageIn | FeedbackIn | TypingIn | PingIn | StartIn | ResumeIn
@@ -79,9 +108,9 @@ def parse_client_frame(raw: str, max_chars: int) -> AnyClientFrame:
     if not isinstance(data, dict):
         raise FrameError("bad_json", "frame must be a JSON object")
     kind = data.get("type")
-    client_id = data.get("id") if isinstance(data.get("id"), str) else None
+    client_id = echoable(data.get("id"))
     if kind not in KNOWN_TYPES:
-        raise FrameError("unknown_type", f"unknown frame type {kind!r}; expected one of {', '.join(KNOWN_TYPES)}")
+        raise FrameError("unknown_type", f"unknown frame type {shown(kind)}; expected one of {', '.join(KNOWN_TYPES)}")
     if kind == "message":
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -96,6 +125,23 @@ def parse_client_frame(raw: str, max_chars: int) -> AnyClientFrame:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "frame"
         raise FrameError("bad_field", f"{where}: {first['msg']}", client_id) from exc
+
+
+def echoable(client_id: Any) -> str | None:
+    """The client id an error frame may name: one a message could have (a string of at most 64 characters,
+    no NUL), that the socket can carry back (no lone surrogate)."""
+    if isinstance(client_id, str) and len(client_id) <= 64 and not UNSTORABLE.search(client_id):
+        return client_id
+    return None
+
+
+def shown(value: Any, keep: int = 40) -> str:
+    """A client's value as an error message quotes it: escaped and cut short, so that an error frame never grows
+    with what the client sent (and an array or object nested deep is never walked again)."""
+    if isinstance(value, list | dict):
+        return f"(a JSON {'array' if isinstance(value, list) else 'object'})"
+    text = repr(value[:keep + 1] if isinstance(value, str) else value)
+    return text if len(text) <= keep else f"{text[:keep]}…"
 
 
 def error_frame(code: str, message: str, in_reply_to: str | None = None,

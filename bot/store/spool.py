@@ -4,7 +4,9 @@ Every write is a job, a function of a session. One thread takes the jobs queued 
 ran and commits them together: one transaction and one lock on the database for a crowd of turns,
 instead of one each fighting for the lock. A caller's ``run`` returns only after its job is committed, so
 a message is acknowledged only once it is stored. When a batch fails, each of its jobs is committed again
-alone, so only the job that broke it fails, with its own error, and none is half-written.
+alone, so only the job that broke it fails, with its own error, and none is half-written. A job's error is
+raised to its caller, who knows whether it is expected (feedback on a reply that is not there) or a failure
+to log: the writer thread logs none.
 """
 
 from __future__ import annotations
@@ -48,13 +50,13 @@ class WriteSpool:
         self.worker.close()
 
     def _commit(self, jobs: list[Job]) -> list[Any]:
+        if len(jobs) == 1:  # its error is its caller's, raised in the caller's thread (never logged as the writer's)
+            return [self._alone(jobs[0])]
         try:
             with self._sessions() as session, session.begin():
                 return [job(session) for job in jobs]
         except Exception:
-            if len(jobs) == 1:
-                raise
-        return [self._alone(job) for job in jobs]  # one of them broke the batch: find which
+            return [self._alone(job) for job in jobs]  # one of them broke the batch: find which
 
     def _alone(self, job: Job) -> Any:
         try:

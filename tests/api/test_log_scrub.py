@@ -40,3 +40,16 @@ def test_an_action_endpoint_token_never_reaches_the_log(endpoint: str, caplog: p
         httpx.post(f"{endpoint}?token=s3cret-t0ken&tenant=a", json={})
     assert "/webhook?token=***&tenant=a" in caplog.text  # the call is still logged, its token masked
     assert "s3cret-t0ken" not in caplog.text
+
+
+def test_a_text_frame_that_is_not_utf8_is_the_clients_fault_not_a_server_error(
+        caplog: pytest.LogCaptureFixture) -> None:
+    scrub_server_logs()
+    with caplog.at_level(logging.INFO, logger="uvicorn.error"):
+        try:
+            b"\xff".decode()
+        except UnicodeDecodeError:  # as uvicorn logs it, before it closes the socket with 1007
+            logging.getLogger("uvicorn.error").exception("Invalid UTF-8 sequence received from client.")
+        logging.getLogger("uvicorn.error").error("Exception in ASGI application")
+    faults = [(record.levelname, record.exc_info) for record in caplog.records]
+    assert faults == [("WARNING", None), ("ERROR", None)]  # the server's own errors stay errors

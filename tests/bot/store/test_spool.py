@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -87,3 +88,11 @@ def test_a_batch_that_cannot_commit_stores_nothing_of_a_turn(store: TranscriptSt
     assert store.conversation_state(conversation).state == "bot"  # and so did the handoff
     with store.session() as session:
         assert session.get(Conversation, conversation).message_count == 0  # nor was the inbox counted
+
+
+def test_a_write_that_fails_alone_is_its_callers_error_not_the_writers(store: TranscriptStore,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    conversation, _ = store.open_conversation()
+    with caplog.at_level(logging.DEBUG), pytest.raises(UnknownReply):  # feedback on a reply that is not there
+        store.record_feedback(conversation, "no-such-reply", "up")
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
