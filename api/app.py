@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.body_limit import BodyLimit
 from api.channels import rest
+from api.channels.socketio import SocketioChannel
 from api.errors import install_error_handlers
 from api.log_scrub import scrub_server_logs
 from api.routes import (
@@ -63,4 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    console, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.state.socketio = SocketioChannel(runtime, app.state.address_limits)
+    app.mount("/socket.io", app.state.socketio.app)  # Rasa's socket.io channel
     return app
