@@ -68,7 +68,7 @@ class SocketioChannel:
     async def disconnect(self, sid: str, reason: Any = None) -> None:
         socket = self.sockets.pop(sid, None)
         if socket is not None:
-            await socket.end()
+            await socket.leave()
             self.limits.release_open(socket.address)
 
     async def session_request(self, sid: str, data: Any = None) -> None:

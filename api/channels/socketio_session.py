@@ -45,10 +45,11 @@ class SocketioOutbox:
                                           if key in frame}, to=self.sid)
 
     async def close(self, code: int) -> None:
-        if code in RECONNECT_CLOSES:  # the transport closes: socket.io clients reconnect by themselves
+        if code in RECONNECT_CLOSES:  # the transport drops: socket.io clients reconnect by themselves
             eio_sid = self.sio.manager.eio_sid_from_sid(self.sid, "/")
-            if eio_sid is not None:
-                await self.sio.eio.disconnect(eio_sid)
+            transport = self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None
+            if transport is not None:  # not waiting for a long-polling client to collect a goodbye: it may be gone
+                await transport.close(wait=False, abort=True)
         else:  # a disconnect the client does not retry (an erased conversation)
             await self.sio.disconnect(self.sid)
 
@@ -61,6 +62,7 @@ class ChannelSocket:
         self.sio, self.runtime, self.limits, self.sid, self.address = sio, runtime, limits, sid, address
         self.session_id: str | None = None
         self.chat: Chat | None = None
+        self.gone = False  # the client disconnected (perhaps while its session was opening)
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def open(self, session_id: str) -> None:
@@ -85,6 +87,9 @@ class ChannelSocket:
         except BaseException:
             listening.cancel()
             raise
+        if self.gone:  # the client left while the session opened: nothing may outlive it
+            listening.cancel()
+            return
         await self.sio.enter_room(self.sid, room)
         self.session_id, self.chat = session_id, chat
         runtime.sockets += 1
@@ -103,12 +108,18 @@ class ChannelSocket:
         await chat.finish()
         await chat.outbox.close(1012)
 
+    async def leave(self) -> None:
+        """The client disconnected."""
+        self.gone = True
+        await self.end()
+
     async def end(self) -> None:
         """The socket left (or asked for another session): its tasks end; a message being answered is finished."""
         if self.chat is None:
             return
         tasks, self._tasks, self.chat = self._tasks, [], None
         self.runtime.sockets -= 1
+        tasks = [task for task in tasks if task is not asyncio.current_task()]  # the drain that closed the socket
         for task in tasks:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

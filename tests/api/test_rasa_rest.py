@@ -4,7 +4,6 @@ server, and httpx posting to ``/webhooks/rest/webhook`` as to Rasa."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,20 +12,14 @@ from sqlalchemy import func, select
 
 from bot.store.db import make_engine
 from bot.store.models import Conversation, Message
-from tests.api.rasa_channels import Agent, conversation_named, start_channels_server
-from tests.servers import ActionServerProcess, LiveServer, stop_server
-
-# a sender's bucket: FRAME_BURST messages at once, then this many a minute (low, so the limit is quick to reach)
-PER_MINUTE = 6
+from tests.api.rasa_channels import Agent, conversation_named
+from tests.servers import LiveServer
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path,
-           action_server: ActionServerProcess) -> Iterator[LiveServer]:
-    live = start_channels_server(tmp_path_factory.mktemp("rest"), demo_data_dir, action_server,
-                                 HELPLINE_MESSAGES_PER_MINUTE=str(PER_MINUTE), HELPLINE_FRAME_BURST="6")
-    yield live
-    stop_server(live)
+@pytest.fixture
+def server(channels_server: LiveServer) -> LiveServer:
+    """The channels' server: a sender may send 6 messages at once, then 6 a minute."""
+    return channels_server
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +15,11 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.api.rasa_channels import Agent, conversation_named
 from tests.api.widget_page import REFUND_QUESTION, REFUND_TIMING
-from tests.servers import ROOT, LiveServer, add_agents, start_server, stop_server
+from tests.servers import ROOT, LiveServer
 
 pytestmark = pytest.mark.browser
 
 WEBCHAT_JS = ROOT / "tests" / "webchat" / "node_modules" / "rasa-webchat" / "lib" / "index.js"
-PASSWORD = "correct horse battery"
 ANSWER_TIMEOUT_MS = 30_000  # the widget shows each message after a typing delay of up to 3 s
 
 # The page a company's site already has for Rasa: rasa-webchat's UMD bundle, started as Rasa's docs show.
@@ -44,16 +42,13 @@ PAGE = """<!doctype html>
 """
 
 
-@pytest.fixture(scope="module")
-def server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("webchat")
-    live = start_server(demo_data_dir, f"sqlite:///{workdir / 'helpline.db'}", workdir / "server.log")
-    add_agents(live.database_url, PASSWORD, "maya")
-    yield live
-    stop_server(live)
+@pytest.fixture
+def server(channels_server: LiveServer) -> LiveServer:
+    """The channels' server (the demo company, with its Rasa side)."""
+    return channels_server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def site(server: LiveServer) -> Iterator[str]:
     """The company's site, on an origin of its own (a port of this machine, which the demo's defaults allow)."""
     if not WEBCHAT_JS.exists():
