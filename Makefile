@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+WEBCHAT := tests/webchat
+WEBCHAT_STAMP := $(WEBCHAT)/node_modules/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -11,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run setup test test-fast lint typecheck bench clean
+.PHONY: help install system-deps webchat run setup test test-fast lint typecheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,9 +28,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## install Helpline and its tools into .venv
 
-system-deps: ## install Debian's chromium for the browser tests (never a downloaded browser)
+system-deps: ## install Debian's chromium and npm for the browser tests (never a downloaded browser)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
+
+# The third-party rasa-webchat widget, at the version package-lock.json pins, for the test that connects it to the
+# Rasa socket.io channel; installed again only when the lock changes.
+$(WEBCHAT_STAMP): $(WEBCHAT)/package.json $(WEBCHAT)/package-lock.json
+	cd $(WEBCHAT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+webchat: system-deps $(WEBCHAT_STAMP) ## install rasa-webchat (npm) for its browser test
 
 setup: install ## prepare the demo company in ./var: FAQ index and, on first run, the trained model
 	$(BIN)/helpline setup
@@ -42,7 +54,7 @@ lint: install ## ruff
 typecheck: install ## mypy
 	$(BIN)/mypy
 
-test: install system-deps lint typecheck ## lint, type-check and run the whole test suite
+test: install system-deps webchat lint typecheck ## lint, type-check and run the whole test suite
 	$(BIN)/pytest
 
 test-fast: install lint ## the suite without the slow paths
@@ -60,5 +72,5 @@ bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks.redaction
 	$(BIN)/python -m benchmarks.fuzz_protocol
 
-clean: ## remove the virtualenv and the local data dir
-	rm -rf $(VENV) var
+clean: ## remove the virtualenv, the local data dir and the tests' npm packages
+	rm -rf $(VENV) var $(WEBCHAT)/node_modules

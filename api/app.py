@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.body_limit import BodyLimit
+from api.channels import rest
+from api.channels.socketio import SocketioChannel
 from api.errors import install_error_handlers
 from api.log_scrub import scrub_server_logs
 from api.routes import (
@@ -55,10 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.address_limits = AddressLimits(runtime.settings)
+    app.state.rest_channel = rest.RestChannel(runtime.settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
-    for module in (health, customer_ws, agent_ws, auth, agent_api, admin, models, gaps, faq_proposals, console,
-                   pages):
+    for module in (health, customer_ws, rest, agent_ws, auth, agent_api, admin, models, gaps, faq_proposals,
+                   console, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.state.socketio = SocketioChannel(runtime, app.state.address_limits)
+    app.mount("/socket.io", app.state.socketio.app)  # Rasa's socket.io channel
     return app

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 
 from api.customer_session import INVALID_TOKEN_CLOSE
-from api.outbox import Outbox, forward
+from api.outbox import Sink, forward
 from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, error_frame, parse_client_frame
 from api.throttle import SocketLimits
 from bot.conversations.events import ERASED, EventBus, SubscriberDropped, customer_channel
@@ -46,10 +46,11 @@ def too_big(raw: str, limit: int) -> bool:
 class Chat:
     """One customer socket's conversation: its limits, its queue of messages, and what answers each frame."""
 
-    def __init__(self, outbox: Outbox, engine: DialogueEngine, handoff: HandoffService, conversation: str,
-                 settings: Settings, memory: ConversationMemory) -> None:
+    def __init__(self, outbox: Sink, engine: DialogueEngine, handoff: HandoffService, conversation: str,
+                 settings: Settings, memory: ConversationMemory, streaming: bool = True) -> None:
         self.outbox, self.engine, self.handoff, self.conversation = outbox, engine, handoff, conversation
         self.settings, self.memory = settings, memory
+        self.streaming = streaming  # False: each reply whole (reply.start, reply.end), for the Rasa channels
         self.limits = SocketLimits(settings)
         self.queue: asyncio.Queue[MessageIn] = asyncio.Queue(settings.frame_burst)
         self.seen = 0  # the newest message this socket's customer has been shown
@@ -113,7 +114,7 @@ class Chat:
                 if event["type"] == "websocket.disconnect":
                     return
                 try:
-                    await self._take(event.get("text"))
+                    await self.take(event.get("text"))
                 except (RuntimeError, WebSocketDisconnect):
                     raise
                 except Exception:  # one frame's failure is that frame's, never the socket's
@@ -122,7 +123,8 @@ class Chat:
         except (WebSocketDisconnect, RuntimeError):  # closed under us
             return
 
-    async def _take(self, raw: str | None) -> None:
+    async def take(self, raw: str | None) -> None:
+        """One frame from the customer: answered, refused or queued at once."""
         settings = self.settings
         try:
             if raw is None:
@@ -131,9 +133,7 @@ class Chat:
                 raise FrameError("frame_too_large", f"frames may be at most {settings.max_frame_bytes} bytes")
             frame = parse_client_frame(raw, settings.max_message_chars)
         except FrameError as exc:
-            wait = self.limits.take("other")
-            if not wait:
-                await self.outbox.send(error_frame(exc.code, str(exc), exc.client_id))
+            await self.refuse(exc)
             return
         kind = frame.type if frame.type in ("message", "typing", "feedback") else "other"
         wait = self.limits.take(kind)
@@ -152,13 +152,18 @@ class Chat:
         else:
             await self.outbox.send(error_frame("session_open", "this socket already has its conversation"))
 
+    async def refuse(self, exc: FrameError) -> None:
+        """A malformed frame gets its error frame, unless too many came (they share one bucket with pings)."""
+        if not self.limits.take("other"):
+            await self.outbox.send(error_frame(exc.code, str(exc), exc.client_id))
+
     async def answer_in_order(self) -> None:
         """Answer queued messages one at a time; a message being answered when the socket closes is finished
         (its turn is stored), the ones still queued were never acknowledged and the widget sends them again."""
         while True:
             frame = await self.queue.get()
             try:
-                await asyncio.shield(self._answer(frame))
+                await asyncio.shield(self.answer(frame))
             finally:
                 self.queue.task_done()
 
@@ -171,7 +176,7 @@ class Chat:
         widget then forgets it and starts afresh)."""
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await self.outbox.send(error_frame("erased", "this conversation was erased"))
-            await self.outbox.websocket.close(code=INVALID_TOKEN_CLOSE)
+            await self.outbox.close(INVALID_TOKEN_CLOSE)
 
     async def _gone(self) -> bool:
         """Whether the conversation no longer exists (erased by a command this server heard nothing of)."""
@@ -183,7 +188,8 @@ class Chat:
             return False
         return False
 
-    async def _answer(self, frame: MessageIn) -> None:
+    async def answer(self, frame: MessageIn) -> None:
+        """One message's turn, through the engine, its replies sent and the turn announced to the consoles."""
         try:
             turn: Turn = await self.engine.respond(self.conversation, frame.text.strip(), frame.id, self.memory)
         except Exception:
@@ -218,7 +224,7 @@ class Chat:
             start["action"] = reply.action
         await self._send(start)
         delay = self.settings.stream_delay_ms / 1000
-        for piece in chunks(reply.text, self.settings.stream_chunk_words):
+        for piece in chunks(reply.text, self.settings.stream_chunk_words) if self.streaming else ():
             await self._send({"type": "reply.delta", "reply_id": reply.reply_id, "text": piece})
             if delay:
                 await asyncio.sleep(delay)

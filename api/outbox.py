@@ -1,4 +1,8 @@
-"""What a socket sends: one writer at a time, and live events passed on from the event bus."""
+"""What a socket sends: one writer at a time, and live events passed on from the event bus.
+
+A customer's conversation speaks Helpline's frames to a ``Sink``: the ``/ws`` socket's ``Outbox`` sends them as
+they are; the Rasa channels (``api.channels``) translate them into Rasa's messages.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,14 @@ class Listener(Protocol):
     def heard(self, event: dict[str, Any]) -> None: ...
 
 
+class Sink(Protocol):
+    """Where a customer's frames go: a socket, or a Rasa channel's translation of them."""
+
+    async def send(self, frame: dict[str, Any]) -> None: ...
+
+    async def close(self, code: int) -> None: ...
+
+
 class Outbox:
     """Serialises sends: replies and live events (agent messages, state) share one socket."""
 
@@ -31,8 +43,11 @@ class Outbox:
         async with self._lock:
             await self.websocket.send_json(frame)
 
+    async def close(self, code: int) -> None:
+        await self.websocket.close(code=code)
 
-async def forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox, listener: Listener | None = None,
+
+async def forward(events: AsyncIterator[dict[str, Any]], outbox: Sink, listener: Listener | None = None,
                   resubscribe: bool = False) -> None:
     """Pass live events (state changes, agent messages, typing) to the socket; ``listener`` hears each first (a
     customer's socket keeps its memory of the conversation's state current, and notes what it has shown).
@@ -50,4 +65,4 @@ async def forward(events: AsyncIterator[dict[str, Any]], outbox: Outbox, listene
         if resubscribe and not dropped.slow:
             raise
         with contextlib.suppress(RuntimeError):
-            await outbox.websocket.close(code=TOO_SLOW_CLOSE)
+            await outbox.close(TOO_SLOW_CLOSE)

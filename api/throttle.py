@@ -56,6 +56,25 @@ class SocketLimits:
         return self.buckets.get(kind, self.buckets["other"]).take()
 
 
+class SenderBuckets:
+    """Messages per Rasa REST sender: each sender a message bucket as a customer socket has, kept while it is not
+    full again (a full bucket is what a new one would be, so forgetting it changes nothing)."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute, self.burst, self.clock = settings.messages_per_minute, settings.frame_burst, clock
+        self.refill = 60.0 * self.burst / max(self.per_minute, 1e-9)  # seconds from empty to full
+        self.buckets: dict[str, tuple[Bucket, float]] = {}
+
+    def take(self, sender: str) -> float:
+        """0.0 when ``sender`` may send a message now, else the seconds to wait."""
+        now = self.clock()
+        if len(self.buckets) > 1000:  # forget the senders idle long enough to be full again
+            self.buckets = {key: kept for key, kept in self.buckets.items() if now - kept[1] < self.refill}
+        bucket = self.buckets[sender][0] if sender in self.buckets else Bucket(self.per_minute, self.burst, self.clock)
+        self.buckets[sender] = (bucket, now)
+        return bucket.take()
+
+
 class AddressLimits:
     """Sockets and new conversations per client address per minute, and open sockets per address here."""
 
@@ -86,17 +105,27 @@ class AddressLimits:
             return 0.0
         return max(1.0, stats.reset_time - time.time())
 
+    def take_open(self, address: str) -> bool:
+        """Count an open socket of ``address``; False (and nothing counted) when it holds as many as it may."""
+        if self.open[address] >= self.most_open:
+            return False
+        self.open[address] += 1
+        return True
+
+    def release_open(self, address: str) -> None:
+        """One socket of ``address`` counted by ``take_open`` closed."""
+        self.open[address] -= 1
+        if self.open[address] <= 0:
+            del self.open[address]
+
     @contextmanager
     def holding(self, address: str) -> Iterator[bool]:
         """Count an open socket of ``address`` while the block runs; yields False (and counts nothing) when the
         address already holds as many as it may."""
-        if self.open[address] >= self.most_open:
+        if not self.take_open(address):
             yield False
             return
-        self.open[address] += 1
         try:
             yield True
         finally:
-            self.open[address] -= 1
-            if self.open[address] <= 0:
-                del self.open[address]
+            self.release_open(address)

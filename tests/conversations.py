@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from bot.learning import faq_proposals, gaps
 from bot.services.faq import gap_entry
 from bot.store.models import Base, Conversation
+from bot.store.senders import ChannelSender
 from bot.store.transcripts import BotReplyRecord, TranscriptStore
 from bot.workspace import review
 
@@ -25,7 +26,8 @@ class Filled:
 
 def fill_conversation(store: TranscriptStore, agent_id: int, name: str) -> Filled:
     """A conversation with messages of every role, a rating, a label, a review, a note, tags, a gap link, a
-    proposed FAQ entry and Rasa events; every text carries ``name`` so a leftover is easy to find."""
+    proposed FAQ entry, Rasa events and a Rasa channel's sender name; every text carries ``name`` so a leftover is
+    easy to find."""
     conversation, token = store.open_conversation()
     asked = f"{name}: my card was charged twice"
     answer = f"{name}: refunds take 5-7 days"
@@ -48,7 +50,10 @@ def fill_conversation(store: TranscriptStore, agent_id: int, name: str) -> Fille
                           [message_id], agent_id)
     store.log_message(conversation, "system", notice)
     store.log_message(conversation, "agent", agent_text, agent_id)
-    return Filled(conversation, token, (asked, answer, fallback_q, fallback_a, note, agent_text, notice))
+    sender = f"{name}@example.com"  # a REST client's name for the conversation (personal data too)
+    with store.session() as session, session.begin():
+        session.add(ChannelSender(channel="rest", sender=sender, conversation_id=conversation))
+    return Filled(conversation, token, (asked, answer, fallback_q, fallback_a, note, agent_text, notice, sender))
 
 
 def table_counts(store: TranscriptStore) -> dict[str, int]:

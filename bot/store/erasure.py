@@ -29,12 +29,13 @@ from bot.store.models import (
     ReplyReview,
     iso,
 )
+from bot.store.senders import ChannelSender
 from bot.store.transcripts import TranscriptStore
 
 ERASED_BY_CHARS = 80
 # every table with a row of the conversation, in the order they are emptied (children first)
 TABLES = ("feedback", "intent_labels", "reply_reviews", "faq_gap_links", "faq_proposal_messages", "notes",
-          "conversation_tags", "rasa_events", "messages", "conversations")
+          "conversation_tags", "rasa_events", "channel_senders", "messages", "conversations")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def _deletes(conversation_id: str) -> list[tuple[str, Any]]:
         ("notes", delete(Note).where(Note.conversation_id == conversation_id)),
         ("conversation_tags", delete(ConversationTag).where(ConversationTag.conversation_id == conversation_id)),
         ("rasa_events", delete(RasaEvent).where(RasaEvent.conversation_id == conversation_id)),
+        # a Rasa channel's name for it: the next message under that name starts a new conversation
+        ("channel_senders", delete(ChannelSender).where(ChannelSender.conversation_id == conversation_id)),
         # a reply points at the message it answers: one statement removes both, and foreign keys are checked
         # at its end, so the order of rows inside it does not matter
         ("messages", delete(Message).where(Message.conversation_id == conversation_id)),

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
 
+from tests.api.rasa_channels import start_channels_server
+from tests.servers import ActionServerProcess, LiveServer, stop_server
+
 CHROMIUM = Path(os.environ.get("HELPLINE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -93,3 +96,15 @@ def customer(browser: Browser) -> Iterator[Page]:
     yield page
     context.close()
     assert not errors, f"uncaught errors in the widget: {errors}"
+
+
+@pytest.fixture(scope="session")
+def channels_server(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path,
+                    action_server: ActionServerProcess) -> Iterator[LiveServer]:
+    """One server for the tests of Rasa's channels: the demo company with its Rasa side, agent Maya, and limits
+    low enough to reach quickly (6 messages at once, then 6 a minute; 4 sockets open per address)."""
+    live = start_channels_server(tmp_path_factory.mktemp("channels"), demo_data_dir, action_server,
+                                 HELPLINE_MESSAGES_PER_MINUTE="6", HELPLINE_FRAME_BURST="6",
+                                 HELPLINE_CONNECTIONS_PER_ADDRESS="4")
+    yield live
+    stop_server(live)
