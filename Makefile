@@ -57,7 +57,7 @@ typecheck: install ## mypy
 test: install system-deps webchat lint typecheck ## lint, type-check and run the whole test suite
 	$(BIN)/pytest
 
-test-fast: install lint ## the suite without the slow paths
+test-fast: install webchat lint ## the suite without the slow paths
 	$(BIN)/pytest -m "not slow"
 
 bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
