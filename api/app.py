@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.log_scrub import scrub_server_logs
+from api.openapi import install_openapi
 from api.routes import (
     admin,
     agent_api,
@@ -61,4 +62,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    install_openapi(app)
     return app

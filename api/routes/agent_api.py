@@ -33,7 +33,7 @@ from api.schemas.agent import (
     TranscriptOut,
 )
 from api.schemas.auth import AgentOut
-from api.schemas.base import LOGIN_REQUIRED, problem
+from api.schemas.base import problem
 from bot.conversations.events import AGENTS
 from bot.privacy import training_redactor
 from bot.runtime import Runtime
@@ -43,11 +43,11 @@ from bot.workspace.exports import AGENT_EXPORT_FIELDS, export_rows
 from bot.workspace.presentation import conversation_summary, message_views
 from bot.workspace.spreadsheet import text_row
 
-router = APIRouter(prefix="/api/agent", tags=["agent"], dependencies=[Depends(current_agent)],
-                   responses=LOGIN_REQUIRED)
+router = APIRouter(prefix="/api/agent", tags=["agent"], dependencies=[Depends(current_agent)])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such conversation or message")}
 NOT_YOURS: dict[int | str, dict[str, Any]] = {403: problem("Not yours")}
+NOT_WITH_AN_AGENT: dict[int | str, dict[str, Any]] = {409: problem("Not with an agent")}
 Status = Literal["all", "waiting", "mine", "flagged", "negative", "open", "closed"]
 
 
@@ -170,13 +170,14 @@ async def accept_handoff(conversation_id: str, agent: CurrentAgent, handoff: Han
 
 
 @router.post("/conversations/{conversation_id}/handback", response_model=ConversationOut,
-             responses={**NOT_FOUND, **NOT_YOURS})
+             responses={**NOT_FOUND, **NOT_YOURS, **NOT_WITH_AN_AGENT})
 async def hand_back(conversation_id: str, agent: CurrentAgent, handoff: HandoffDep) -> dict[str, Any]:
     """Give the conversation back to the bot (its agent, or an admin)."""
     return await handoff.hand_back(conversation_id, agent)
 
 
-@router.post("/conversations/{conversation_id}/close", response_model=ConversationOut, responses=NOT_FOUND)
+@router.post("/conversations/{conversation_id}/close", response_model=ConversationOut,
+             responses={**NOT_FOUND, **NOT_YOURS, 409: problem("Closed already")})
 async def close_conversation(conversation_id: str, agent: CurrentAgent, handoff: HandoffDep) -> dict[str, Any]:
     """Close the conversation; a new customer message reopens it with the bot."""
     return await handoff.close(conversation_id, agent)
@@ -184,7 +185,7 @@ async def close_conversation(conversation_id: str, agent: CurrentAgent, handoff:
 
 @router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED,
              response_model=MessageOut,
-             responses={**NOT_FOUND, **NOT_YOURS, 409: problem("Not with an agent")})
+             responses={**NOT_FOUND, **NOT_YOURS, **NOT_WITH_AN_AGENT})
 async def send_message(
     conversation_id: str, body: AgentMessageIn, agent: CurrentAgent, handoff: HandoffDep, settings: SettingsDep
 ) -> dict[str, Any]:

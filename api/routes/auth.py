@@ -36,7 +36,8 @@ def login(body: LoginIn, request: Request, accounts: AccountsDep, settings: Sett
     return response
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT,
+             responses={403: problem("Sent with the console's cookie from another site's page")})
 def logout(request: Request, accounts: AccountsDep, settings: SettingsDep) -> Response:
     """End the session of this cookie or bearer token (harmless when there is none)."""
     refuse_cross_site(request)
