@@ -148,3 +148,13 @@ def test_bodies_are_rendered_as_before_response_models(agents: Agents) -> None:
     assert b'"metrics":{"accuracy":0.97,"loss":1e-05,"epochs":3}' in agents.call("GET", "/api/agent/models").content
     confidence = agents.call("GET", f"/api/agent/conversations/{conversation}").json()["messages"][0]["confidence"]
     assert isinstance(confidence, float)
+
+
+def test_a_wrong_method_is_told_every_method_of_its_path(agents: Agents) -> None:
+    # a path with a route per method: Starlette names those of the first route that matched the path
+    for method, path, allowed in [("OPTIONS", "/api/admin/agents", "GET, POST"),
+                                  ("PATCH", "/api/admin/agents/maya/sessions", "DELETE, GET"),
+                                  ("DELETE", "/health", "GET")]:
+        response = agents.call(method, path, "root")
+        assert response.status_code == 405 and response.json() == {"detail": "Method Not Allowed"}
+        assert response.headers["Allow"] == allowed
