@@ -8,7 +8,7 @@ so that a route added tomorrow is documented like its neighbours and the schema 
   reached (then with ``Retry-After``);
 - the bot (``get_engine``): 503 while it loads, or once it failed to;
 - a request body: 400 when it is not text (FastAPI's), 413 over ``max_body_bytes`` (``api.body_limit``), 422;
-- a parameter: 422.
+- a parameter, or the text check (``refuse_unstorable_text``): 422.
 
 A route adds its own refusals (404, 409, the ``REFUSALS`` of ``api.errors`` it can meet) with
 ``api.schemas.base.problem``. Every refusal's body is ``Problem``: ``detail`` in words, or the fields a request
@@ -31,6 +31,7 @@ from api.deps import (
     get_engine,
     get_handoff,
     get_store,
+    refuse_unstorable_text,
 )
 from api.schemas.base import Problem
 
@@ -71,7 +72,8 @@ CROSS_SITE = Answer("Sent with the console's cookie from another site's page (an
 NO_DATABASE = Answer("The server is starting, or the database cannot be reached (then with `Retry-After`)",
                      {RETRY_AFTER: _header("Seconds to wait before trying again", SECONDS, False)})
 NO_BOT = Answer("The bot is still loading, or it failed to load")
-INVALID = Answer("A parameter or the body is invalid: `detail` lists the fields (or says why, in words)")
+INVALID = Answer("A parameter or the body is invalid, or some text in them holds a NUL character or a lone "
+                 "surrogate: `detail` lists the fields (or says why, in words)")
 # what a dependency makes every route that takes it answer, before (or instead of) its handler
 ANSWERS: dict[Callable[..., Any], dict[int, Answer]] = {
     current_agent: {401: NOT_LOGGED_IN},
@@ -79,6 +81,7 @@ ANSWERS: dict[Callable[..., Any], dict[int, Answer]] = {
     get_store: {503: NO_DATABASE},
     get_handoff: {503: NO_DATABASE},
     get_engine: {503: NO_BOT},
+    refuse_unstorable_text: {422: INVALID},
 }
 TOO_LARGE = Answer("The request body is over the server's limit (`HELPLINE_MAX_BODY_BYTES`)")
 UNREADABLE = Answer("The body cannot be read as JSON text (it is not UTF-8, say)")

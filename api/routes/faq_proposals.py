@@ -8,16 +8,15 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from api.deps import AdminAgent, RetrieverDep, RuntimeDep, StoreDep, admin_agent, get_engine
-from api.schemas.base import problem
+from api.deps import ADMINS_ONLY, AdminAgent, RetrieverDep, RuntimeDep, StoreDep, get_engine
+from api.schemas.base import MAX_ROW_ID, problem
 from api.schemas.gaps import FaqProposalOut, FaqProposalsOut, FaqPublishIn, FaqRejectIn, ProposalPublishedOut
 from bot.learning import faq_proposals as proposals
 from bot.services import faq_proposals
 
-router = APIRouter(prefix="/api/admin/faq-proposals", tags=["admin"],
-                   dependencies=[Depends(admin_agent)])
+router = APIRouter(prefix="/api/admin/faq-proposals", tags=["admin"], dependencies=ADMINS_ONLY)
 
-ProposalId = Annotated[int, Path(description="The proposal's id.")]
+ProposalId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The proposal's id.")]
 NO_PROPOSAL: dict[int | str, dict[str, Any]] = {404: problem("No such proposal")}
 DECIDED: dict[int | str, dict[str, Any]] = {409: problem("Published or rejected already")}
 

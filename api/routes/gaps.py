@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentAgent, RetrieverDep, RuntimeDep, StoreDep, current_agent, get_engine
+from api.deps import AGENTS_ONLY, CurrentAgent, RetrieverDep, RuntimeDep, StoreDep, get_engine
 from api.schemas.base import problem
 from api.schemas.gaps import (
     FaqFromGapIn,
@@ -24,7 +24,7 @@ from bot.learning import faq_proposals as proposals
 from bot.learning import gaps
 from bot.services import faq, faq_proposals
 
-router = APIRouter(prefix="/api/agent/gaps", tags=["gaps"], dependencies=[Depends(current_agent)])
+router = APIRouter(prefix="/api/agent/gaps", tags=["gaps"], dependencies=AGENTS_ONLY)
 
 NOT_CUSTOMERS: dict[int | str, dict[str, Any]] = {
     404: problem("No such message"),

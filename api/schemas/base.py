@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# The id of a row the API looks up (a message, a proposal): the database's INTEGER. A bigger number names no row,
+# and PostgreSQL refuses to compare an INTEGER column with it.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 class Out(BaseModel):
