@@ -55,7 +55,9 @@ SUITE_LIMITS = {
 }
 
 
-def start_server(data_dir: Path, database_url: str, log: Path, log_level: str = "warning", **env: str) -> LiveServer:
+def start_server(data_dir: Path, database_url: str, log: Path, log_level: str = "warning", code: Path = ROOT,
+                 **env: str) -> LiveServer:
+    """``helpline serve`` of the source tree ``code`` (this one unless told: another version, exported)."""
     port = free_port()
     environ = {
         **os.environ,
@@ -70,7 +72,7 @@ def start_server(data_dir: Path, database_url: str, log: Path, log_level: str = 
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--log-level", log_level],
-            cwd=ROOT, env=environ, stdout=handle, stderr=subprocess.STDOUT,
+            cwd=code, env=environ, stdout=handle, stderr=subprocess.STDOUT,  # `-m`: the tree in cwd is imported
         )
     server = LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", data_dir, database_url,
                         process, log)
