@@ -58,6 +58,7 @@ bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks.soak
 	$(BIN)/python -m benchmarks.faults
 	$(BIN)/python -m benchmarks.redaction
+	$(BIN)/python -m benchmarks.api_fuzz
 
 clean: ## remove the virtualenv and the local data dir
 	rm -rf $(VENV) var

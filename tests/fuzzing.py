@@ -173,7 +173,7 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)  # check -> failing responses
     examples: dict[tuple[str, str], str] = field(default_factory=dict)  # (operation, check) -> what and how
     errors: list[str] = field(default_factory=list)  # what stopped an operation's tests (not the API's doing)
-    links: int = 0  # links between operations the stateful phase found
+    links: int = 0  # links between operations the stateful phase inferred (and tests)
     seconds: float = 0.0
 
     def by_class(self) -> Counter[str]:
