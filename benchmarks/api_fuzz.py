@@ -77,8 +77,8 @@ def fuzz(roles: Sequence[str], max_examples: int, code: Path = ROOT, shrink: boo
             tallies = {}
             for role in roles:
                 tallies[role] = tally = run(target, role, max_examples, shrink=shrink)
-                print(code.name, role, tally.requests, dict(tally.by_class()), dict(tally.failures),
-                      f"{tally.seconds:.0f} s", file=sys.stderr, flush=True)
+                print("this tree" if code == ROOT else "baseline", role, tally.requests, dict(tally.by_class()),
+                      dict(tally.failures), f"{tally.seconds:.0f} s", file=sys.stderr, flush=True)
             alive = {role: target.call("GET", "/api/agent/me", role).status_code for role in ("agent", "admin")}
             assert alive == {"agent": 200, "admin": 200}, f"a run logged its own account out: {alive}"
         finally:
