@@ -71,6 +71,7 @@ bench: install ## run the benchmarks (they write benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks.faults
 	$(BIN)/python -m benchmarks.redaction
 	$(BIN)/python -m benchmarks.fuzz_protocol
+	$(BIN)/python -m benchmarks.api_fuzz
 
 clean: ## remove the virtualenv, the local data dir and the tests' npm packages
 	rm -rf $(VENV) var $(WEBCHAT)/node_modules

@@ -15,6 +15,7 @@ from api.channels import rest
 from api.channels.socketio import SocketioChannel
 from api.errors import install_error_handlers
 from api.log_scrub import scrub_server_logs
+from api.openapi import install_openapi
 from api.routes import (
     admin,
     agent_api,
@@ -66,4 +67,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.state.socketio = SocketioChannel(runtime, app.state.address_limits)
     app.mount("/socket.io", app.state.socketio.app)  # Rasa's socket.io channel
+    install_openapi(app)
     return app

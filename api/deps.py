@@ -6,10 +6,14 @@ The aliases for the bot's parts carry the "503 until the bot is loaded" check: a
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, status
-from starlette.requests import HTTPConnection
+from fastapi.exceptions import RequestValidationError
+from starlette.requests import HTTPConnection, Request
 
 from api.origins import cross_site_write
 from api.throttle import AddressLimits
@@ -146,3 +150,47 @@ def admin_agent(agent: CurrentAgent) -> AgentInfo:
 
 
 AdminAgent = Annotated[AgentInfo, Depends(admin_agent)]
+
+
+# text no database can take ---------------------------------------------------------------------
+
+
+def unstorable(text: str) -> bool:
+    """A NUL character (PostgreSQL refuses it in text) or a lone surrogate (no database can encode it)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return "\x00" in text
+
+
+def _unstorable_in(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    if isinstance(value, str) and unstorable(value):
+        yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unstorable_in(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable_in(item, (*loc, index))
+
+
+async def refuse_unstorable_text(request: Request) -> None:
+    """422 for a NUL character or a lone surrogate in the path, the query or a JSON body: the workspace would
+    store or look the text up, and the database would fail on it (a 500). The routers of the HTTP API take it."""
+    found: list[tuple[str | int, ...]] = [("path", name) for name, value in request.path_params.items()
+                                          if isinstance(value, str) and unstorable(value)]
+    found += [("query", name) for name, value in request.query_params.multi_items() if unstorable(value)]
+    body = await request.body()  # read (and kept) by FastAPI already
+    if b"\\u" in body:  # in JSON, both can only come escaped
+        with contextlib.suppress(ValueError):  # not JSON: FastAPI refuses it already
+            found += _unstorable_in(json.loads(body), ("body",))
+    if found:  # never echo the text: a lone surrogate cannot be written in a response either
+        raise RequestValidationError([{"type": "string_unstorable", "loc": loc,
+                                       "msg": "a NUL character or a lone surrogate cannot be stored"}
+                                      for loc in found])
+
+
+# what every route of the agent routers, and of the admin routers, requires
+AGENTS_ONLY = [Depends(current_agent), Depends(refuse_unstorable_text)]
+ADMINS_ONLY = [Depends(admin_agent), Depends(refuse_unstorable_text)]

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, HTTPException, status
 from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
+from api.openapi import api_routes
 from bot.conversations.handoff import AlreadyClaimed, InvalidTransition, NotYourConversation
 from bot.learning.faq_proposals import ProposalDecided, UnknownProposal
 from bot.services.erasure import UnknownConversations
@@ -86,7 +88,19 @@ async def refuse(connection: HTTPConnection, exc: Exception) -> Response:
     return await http_exception_handler(connection, refusal.http(exc))
 
 
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """405 with ``Allow`` naming every method of the path: Starlette names those of the first route that matched
+    the path, and this app has a route per method (``GET /api/admin/agents`` lists, ``POST`` creates)."""
+    assert isinstance(exc, StarletteHTTPException)
+    path = request.scope["path"]
+    methods = {method for route in api_routes(request.app) if route.path_regex.match(path)
+               for method in route.methods or ()}
+    headers = {"Allow": ", ".join(sorted(methods))} if methods else exc.headers
+    return await http_exception_handler(request, StarletteHTTPException(exc.status_code, exc.detail, headers))
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register ``refuse`` for every exception in ``REFUSALS``."""
+    """Register ``refuse`` for every exception in ``REFUSALS``, and the 405 that names all of a path's methods."""
     for exc_class in REFUSALS:
         app.add_exception_handler(exc_class, refuse)
+    app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)

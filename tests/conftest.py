@@ -6,17 +6,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests.servers import (
+    POSTGRES_URL,
     ActionServerProcess,
     LiveServer,
+    postgres_database,
     start_action_server,
     start_server,
     stop_action_server,
@@ -28,9 +27,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
-POSTGRES_URL = os.environ.get(
-    "HELPLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 # Epochs of the shared test model: enough for the demo questions the tests ask to be answered right.
 TEST_MODEL_EPOCHS = int(os.environ.get("HELPLINE_TEST_MODEL_EPOCHS", "6"))
 
@@ -116,18 +112,8 @@ def live_server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database on the local server, dropped afterwards."""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"helpline_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # pragma: no cover - the message is the point
-        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable ({exc}); start it (see .ci/run)")
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,15 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.services import action_server
 from bot.services.action_server import ActionServerProcess
@@ -19,6 +24,9 @@ from bot.store.transcripts import TranscriptStore
 from bot.workspace.accounts import Accounts
 
 ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_URL = os.environ.get(
+    "HELPLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def free_port() -> int:
@@ -47,7 +55,9 @@ SUITE_LIMITS = {
 }
 
 
-def start_server(data_dir: Path, database_url: str, log: Path, log_level: str = "warning", **env: str) -> LiveServer:
+def start_server(data_dir: Path, database_url: str, log: Path, log_level: str = "warning", code: Path = ROOT,
+                 **env: str) -> LiveServer:
+    """``helpline serve`` of the source tree ``code`` (this one unless told: another version, exported)."""
     port = free_port()
     environ = {
         **os.environ,
@@ -62,7 +72,7 @@ def start_server(data_dir: Path, database_url: str, log: Path, log_level: str = 
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--log-level", log_level],
-            cwd=ROOT, env=environ, stdout=handle, stderr=subprocess.STDOUT,
+            cwd=code, env=environ, stdout=handle, stderr=subprocess.STDOUT,  # `-m`: the tree in cwd is imported
         )
     server = LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", data_dir, database_url,
                         process, log)
@@ -115,3 +125,22 @@ def start_action_server(package: str, log: Path) -> ActionServerProcess:
 def stop_action_server(server: ActionServerProcess) -> None:
     """Stop the whole process group: SIGTERM to rasa-sdk's main process alone leaves its workers running."""
     server.stop()
+
+
+@contextmanager
+def postgres_database(server_url: str = POSTGRES_URL) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server of ``server_url``, dropped afterwards."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"helpline_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        raise RuntimeError(f"PostgreSQL at {server_url} is not reachable ({exc}); start it (see .ci/run)") from exc
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -12,12 +12,12 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
-from api.deps import AccountsDep, AdminAgent, RuntimeDep, StoreDep, admin_agent
+from api.deps import ADMINS_ONLY, AccountsDep, AdminAgent, RuntimeDep, StoreDep
 from api.schemas.admin import AccountChangeOut, AgentAccountOut, AgentIn, AgentSessionOut, PasswordIn
 from api.schemas.auth import AgentOut
-from api.schemas.base import ADMIN_REQUIRED, problem
+from api.schemas.base import problem
 from api.schemas.erasures import ErasureOut, ErasureReportOut, ErasuresIn
 from bot.conversations.events import announce_erased
 from bot.runtime import Runtime
@@ -25,8 +25,7 @@ from bot.services import erasure
 from bot.store.erasure import erasures
 from bot.workspace.account_admin import AccountAdmin, AccountChange, announce_sessions_ended
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_agent)],
-                   responses=ADMIN_REQUIRED)
+router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=ADMINS_ONLY)
 
 AgentName = Annotated[str, Path(description="The agent's login name.")]
 NO_AGENT: dict[int | str, dict[str, Any]] = {404: problem("No agent has this name")}

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
 
-from api.deps import CurrentAgent, HandoffDep, RuntimeDep, SettingsDep, StoreDep, current_agent
+from api.deps import AGENTS_ONLY, CurrentAgent, HandoffDep, RuntimeDep, SettingsDep, StoreDep
 from api.schemas.agent import (
     AgentMessageIn,
     ConversationOut,
@@ -33,7 +33,7 @@ from api.schemas.agent import (
     TranscriptOut,
 )
 from api.schemas.auth import AgentOut
-from api.schemas.base import LOGIN_REQUIRED, problem
+from api.schemas.base import MAX_ROW_ID, problem
 from bot.conversations.events import AGENTS
 from bot.privacy import training_redactor
 from bot.runtime import Runtime
@@ -43,11 +43,12 @@ from bot.workspace.exports import AGENT_EXPORT_FIELDS, export_rows
 from bot.workspace.presentation import conversation_summary, message_views
 from bot.workspace.spreadsheet import text_row
 
-router = APIRouter(prefix="/api/agent", tags=["agent"], dependencies=[Depends(current_agent)],
-                   responses=LOGIN_REQUIRED)
+router = APIRouter(prefix="/api/agent", tags=["agent"], dependencies=AGENTS_ONLY)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such conversation or message")}
 NOT_YOURS: dict[int | str, dict[str, Any]] = {403: problem("Not yours")}
+NOT_WITH_AN_AGENT: dict[int | str, dict[str, Any]] = {409: problem("Not with an agent")}
+MessageId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The message's id.")]
 Status = Literal["all", "waiting", "mine", "flagged", "negative", "open", "closed"]
 
 
@@ -122,7 +123,7 @@ def list_intents(store: StoreDep, runtime: RuntimeDep) -> list[str]:
 
 @router.put("/messages/{message_id}/intent", response_model=MessageOut, responses=NOT_FOUND)
 def label_intent(
-    message_id: int, body: IntentIn, agent: CurrentAgent, store: StoreDep, runtime: RuntimeDep
+    message_id: MessageId, body: IntentIn, agent: CurrentAgent, store: StoreDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Correct a customer message's intent; the label is kept as training data."""
     review.label_intent(store, message_id, body.intent, agent.id)
@@ -131,7 +132,7 @@ def label_intent(
 
 @router.put("/messages/{message_id}/review", response_model=MessageOut, responses=NOT_FOUND)
 def review_reply(
-    message_id: int, body: ReviewIn, agent: CurrentAgent, store: StoreDep, runtime: RuntimeDep
+    message_id: MessageId, body: ReviewIn, agent: CurrentAgent, store: StoreDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Mark a bot reply good or bad."""
     review.review_reply(store, message_id, body.verdict, agent.id)
@@ -170,13 +171,14 @@ async def accept_handoff(conversation_id: str, agent: CurrentAgent, handoff: Han
 
 
 @router.post("/conversations/{conversation_id}/handback", response_model=ConversationOut,
-             responses={**NOT_FOUND, **NOT_YOURS})
+             responses={**NOT_FOUND, **NOT_YOURS, **NOT_WITH_AN_AGENT})
 async def hand_back(conversation_id: str, agent: CurrentAgent, handoff: HandoffDep) -> dict[str, Any]:
     """Give the conversation back to the bot (its agent, or an admin)."""
     return await handoff.hand_back(conversation_id, agent)
 
 
-@router.post("/conversations/{conversation_id}/close", response_model=ConversationOut, responses=NOT_FOUND)
+@router.post("/conversations/{conversation_id}/close", response_model=ConversationOut,
+             responses={**NOT_FOUND, **NOT_YOURS, 409: problem("Closed already")})
 async def close_conversation(conversation_id: str, agent: CurrentAgent, handoff: HandoffDep) -> dict[str, Any]:
     """Close the conversation; a new customer message reopens it with the bot."""
     return await handoff.close(conversation_id, agent)
@@ -184,7 +186,7 @@ async def close_conversation(conversation_id: str, agent: CurrentAgent, handoff:
 
 @router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED,
              response_model=MessageOut,
-             responses={**NOT_FOUND, **NOT_YOURS, 409: problem("Not with an agent")})
+             responses={**NOT_FOUND, **NOT_YOURS, **NOT_WITH_AN_AGENT})
 async def send_message(
     conversation_id: str, body: AgentMessageIn, agent: CurrentAgent, handoff: HandoffDep, settings: SettingsDep
 ) -> dict[str, Any]:

@@ -5,15 +5,22 @@ Both answer without a login; wrong credentials and throttling are refusals mappe
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import SESSION_COOKIE, AccountsDep, SettingsDep, refuse_cross_site, session_token
+from api.deps import (
+    SESSION_COOKIE,
+    AccountsDep,
+    SettingsDep,
+    refuse_cross_site,
+    refuse_unstorable_text,
+    session_token,
+)
 from api.origins import same_origin
 from api.schemas.auth import AgentOut, LoginIn, LoginOut
 from api.schemas.base import problem
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], dependencies=[Depends(refuse_unstorable_text)])
 
 
 @router.post(
@@ -36,7 +43,8 @@ def login(body: LoginIn, request: Request, accounts: AccountsDep, settings: Sett
     return response
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT,
+             responses={403: problem("Sent with the console's cookie from another site's page")})
 def logout(request: Request, accounts: AccountsDep, settings: SettingsDep) -> Response:
     """End the session of this cookie or bearer token (harmless when there is none)."""
     refuse_cross_site(request)

@@ -8,16 +8,15 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from api.deps import AdminAgent, RetrieverDep, RuntimeDep, StoreDep, admin_agent, get_engine
-from api.schemas.base import ADMIN_REQUIRED, problem
+from api.deps import ADMINS_ONLY, AdminAgent, RetrieverDep, RuntimeDep, StoreDep, get_engine
+from api.schemas.base import MAX_ROW_ID, problem
 from api.schemas.gaps import FaqProposalOut, FaqProposalsOut, FaqPublishIn, FaqRejectIn, ProposalPublishedOut
 from bot.learning import faq_proposals as proposals
 from bot.services import faq_proposals
 
-router = APIRouter(prefix="/api/admin/faq-proposals", tags=["admin"], dependencies=[Depends(admin_agent)],
-                   responses=ADMIN_REQUIRED)
+router = APIRouter(prefix="/api/admin/faq-proposals", tags=["admin"], dependencies=ADMINS_ONLY)
 
-ProposalId = Annotated[int, Path(description="The proposal's id.")]
+ProposalId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The proposal's id.")]
 NO_PROPOSAL: dict[int | str, dict[str, Any]] = {404: problem("No such proposal")}
 DECIDED: dict[int | str, dict[str, Any]] = {409: problem("Published or rejected already")}
 
@@ -35,7 +34,7 @@ def list_proposals(
 
 @router.post("/{proposal_id}/publish", status_code=status.HTTP_201_CREATED, response_model=ProposalPublishedOut,
              responses={**NO_PROPOSAL, 409: problem("Published or rejected already, or the FAQ has this question"),
-                        422: {"description": "A blank question or answer, or an invalid field"}},
+                        422: problem("A blank question or answer, or an invalid field")},
              dependencies=[Depends(get_engine)])  # the entry is encoded with the served model's encoder
 async def publish_proposal(proposal_id: ProposalId, admin: AdminAgent, runtime: RuntimeDep,
                            body: FaqPublishIn | None = None) -> dict[str, Any]:

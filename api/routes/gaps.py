@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentAgent, RetrieverDep, RuntimeDep, StoreDep, current_agent, get_engine
-from api.schemas.base import LOGIN_REQUIRED, problem
+from api.deps import AGENTS_ONLY, CurrentAgent, RetrieverDep, RuntimeDep, StoreDep, get_engine
+from api.schemas.base import problem
 from api.schemas.gaps import (
     FaqFromGapIn,
     FaqProposalOut,
@@ -24,13 +24,11 @@ from bot.learning import faq_proposals as proposals
 from bot.learning import gaps
 from bot.services import faq, faq_proposals
 
-router = APIRouter(prefix="/api/agent/gaps", tags=["gaps"], dependencies=[Depends(current_agent)],
-                   responses=LOGIN_REQUIRED)
+router = APIRouter(prefix="/api/agent/gaps", tags=["gaps"], dependencies=AGENTS_ONLY)
 
-REFUSALS: dict[int | str, dict[str, Any]] = {
+NOT_CUSTOMERS: dict[int | str, dict[str, Any]] = {
     404: problem("No such message"),
-    409: problem("The FAQ already has this question"),
-    422: {"description": "Not a customer message, or an invalid field"},
+    422: problem("Not a customer message, or an invalid field"),
 }
 
 
@@ -51,8 +49,10 @@ def list_gaps(
 
 
 @router.post("/faq", status_code=status.HTTP_201_CREATED, response_model=GapAnsweredOut,
-             responses={**REFUSALS, 202: {"model": FaqProposalOut, "description": "An agent's entry: proposed, for "
-                                                                                     "an admin to publish"}},
+             responses={**NOT_CUSTOMERS, 409: problem("The FAQ already has this question"),
+                        422: problem("Not a customer message, a blank question or answer, or an invalid field"),
+                        202: {"model": FaqProposalOut, "description": "An agent's entry: proposed, for an admin to "
+                                                                      "publish"}},
              dependencies=[Depends(get_engine)])  # the entry is encoded with the served model's encoder
 async def add_faq_from_gap(body: FaqFromGapIn, agent: CurrentAgent, runtime: RuntimeDep) -> Any:
     """An admin's entry is added: this server answers with it at once, replicas within seconds (201). An agent's
@@ -75,7 +75,7 @@ def list_my_proposals(agent: CurrentAgent, store: StoreDep, retriever: Retriever
             "categories": sorted(retriever.categories)}
 
 
-@router.post("/intent", response_model=IntentLabelledOut, responses=REFUSALS)
+@router.post("/intent", response_model=IntentLabelledOut, responses=NOT_CUSTOMERS)
 def label_gap_as_intent(body: IntentFromGapIn, agent: CurrentAgent, store: StoreDep) -> dict[str, Any]:
     """Label these customer messages with an intent (new ones allowed); they train at the next retrain."""
     labelled = gaps.label_as_intent(store, body.message_ids, body.intent, agent.id)

@@ -11,19 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 
-from api.deps import RuntimeDep, SettingsDep, StoreDep, current_agent
-from api.schemas.base import LOGIN_REQUIRED, problem
+from api.deps import AGENTS_ONLY, RuntimeDep, SettingsDep, StoreDep
+from api.schemas.base import problem
 from api.schemas.models import ModelsOut
 from bot.learning import catalog
 from bot.learning.reloader import production_version
 from bot.settings import Settings
 from bot.store.transcripts import TranscriptStore
 
-router = APIRouter(prefix="/api/agent/models", tags=["models"], dependencies=[Depends(current_agent)],
-                   responses=LOGIN_REQUIRED)
+router = APIRouter(prefix="/api/agent/models", tags=["models"], dependencies=AGENTS_ONLY)
 
 VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.base import Out
 from bot.workspace.accounts import MIN_PASSWORD_CHARS
@@ -15,6 +15,14 @@ class AgentIn(BaseModel):
     display_name: str | None = Field(None, min_length=1, max_length=128)
     role: Literal["agent", "admin"] = "agent"
     password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=1024)
+
+    @field_validator("display_name")
+    @classmethod
+    def visible(cls, value: str | None) -> str | None:
+        """The name agents see is stored stripped: one of spaces only would be no name."""
+        if value is not None and not value.strip():
+            raise ValueError("a display name needs a character other than spaces")
+        return value
 
 
 class AgentAccountOut(Out):

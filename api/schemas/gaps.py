@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from api.schemas.base import Out
+from api.schemas.base import Out, RowId
 from bot.learning.faq_proposals import MAX_NOTE_CHARS
 
 MAX_IDS = 5000
@@ -16,13 +16,13 @@ class FaqFromGapIn(BaseModel):
     question: str = Field(min_length=1, max_length=500)
     answer: str = Field(min_length=1, max_length=5000)
     category: str | None = Field(None, max_length=64, description="An intent/topic name; none for any topic.")
-    message_ids: list[int] = Field(default_factory=list, max_length=MAX_IDS,
+    message_ids: list[RowId] = Field(default_factory=list, max_length=MAX_IDS,
                                    description="The customer messages the entry answers; they leave the gaps list.")
 
 
 class IntentFromGapIn(BaseModel):
     intent: str = Field(pattern=r"^[a-z0-9_]{1,64}$", description="A known label or a new intent name.")
-    message_ids: list[int] = Field(min_length=1, max_length=MAX_IDS)
+    message_ids: list[RowId] = Field(min_length=1, max_length=MAX_IDS)
 
 
 # out -----------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def parse_bound(value: str | None, end: bool = False) -> datetime | None:
             day = date.fromisoformat(value)
             return datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=UTC)
         return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # overflow: the day after 9999-12-31, or UTC before year 1
         raise InvalidFilter(f"not an ISO date: {value!r}") from exc
 
 

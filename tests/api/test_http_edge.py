@@ -148,3 +148,48 @@ def test_bodies_are_rendered_as_before_response_models(agents: Agents) -> None:
     assert b'"metrics":{"accuracy":0.97,"loss":1e-05,"epochs":3}' in agents.call("GET", "/api/agent/models").content
     confidence = agents.call("GET", f"/api/agent/conversations/{conversation}").json()["messages"][0]["confidence"]
     assert isinstance(confidence, float)
+
+
+def test_what_no_database_could_take_is_refused_before_it_is_asked(agents: Agents) -> None:
+    conversation = ask_for_a_person(agents.client)
+    unstorable = [  # a NUL character (PostgreSQL refuses it) or a lone surrogate (no database can encode it)
+        ("PUT", f"/api/agent/conversations/{conversation}/tags", {"json": {"tags": ["ok", "n\x00l"]}},
+         ["body", "tags", 1]),
+        ("POST", f"/api/agent/conversations/{conversation}/notes",
+         {"content": '{"text": "half \\udc00 a pair"}', "headers": {"Content-Type": "application/json"}},
+         ["body", "text"]),
+        ("GET", "/api/agent/conversations", {"params": {"q": "a\x00b"}}, ["query", "q"]),
+        ("GET", "/api/agent/conversations/c0ffee%00", {}, ["path", "conversation_id"]),
+        ("POST", "/api/auth/login", {"json": {"name": "ma\x00ya", "password": PASSWORD}}, ["body", "name"]),
+    ]
+    for method, path, kwargs, loc in unstorable:
+        headers = {"Authorization": f"Bearer {agents.tokens['maya']}", **kwargs.pop("headers", {})}
+        response = agents.client.request(method, path, headers=headers, **kwargs)
+        assert response.status_code == 422, (method, path, response.text)
+        assert response.json() == {"detail": [{"type": "string_unstorable", "loc": loc,
+                                               "msg": "a NUL character or a lone surrogate cannot be stored"}]}
+    transcript = agents.call("GET", f"/api/agent/conversations/{conversation}").json()
+    assert transcript["conversation"]["tags"] == [] and transcript["notes"] == []
+
+    beyond = 2**31  # no INTEGER id is this big, and PostgreSQL refuses to compare one with it
+    for method, path, body, who in [
+        ("PUT", f"/api/agent/messages/{beyond}/intent", {"intent": "refunds"}, "maya"),
+        ("POST", "/api/agent/gaps/intent", {"intent": "refunds", "message_ids": [1, beyond]}, "maya"),
+        ("POST", f"/api/admin/faq-proposals/{beyond}/reject", None, "root"),
+        ("PUT", "/api/agent/messages/0/review", {"verdict": "good"}, "maya"),
+    ]:
+        response = agents.call(method, path, who, json=body)
+        assert response.status_code == 422, (method, path, response.text)
+        assert isinstance(response.json()["detail"], list)
+    blank = {"name": "blank", "password": PASSWORD, "display_name": "   "}  # stored stripped: no name at all
+    assert agents.call("POST", "/api/admin/agents", "root", json=blank).status_code == 422
+
+
+def test_a_wrong_method_is_told_every_method_of_its_path(agents: Agents) -> None:
+    # a path with a route per method: Starlette names those of the first route that matched the path
+    for method, path, allowed in [("OPTIONS", "/api/admin/agents", "GET, POST"),
+                                  ("PATCH", "/api/admin/agents/maya/sessions", "DELETE, GET"),
+                                  ("DELETE", "/health", "GET")]:
+        response = agents.call(method, path, "root")
+        assert response.status_code == 405 and response.json() == {"detail": "Method Not Allowed"}
+        assert response.headers["Allow"] == allowed

@@ -1,20 +1,21 @@
-"""The HTTP edge as a client sees it: every route's body is in /openapi.json, every agent and admin route
-wants a login, and what needs the bot answers 503 until the bot is there. Read from the app's own routes,
-so a route added tomorrow is checked too."""
+"""The HTTP edge as a client sees it: every route's body is in /openapi.json, with how to log in and every
+refusal the edge answers; every agent and admin route wants a login, and what needs the bot answers 503 until
+the bot is there. Read from the app's own routes, so a route added tomorrow is checked too."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import SESSION_COOKIE
+from api.openapi import api_routes
+from api.schemas.base import Problem
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.workspace.accounts import Accounts
@@ -24,19 +25,6 @@ PROTECTED = ("/api/agent", "/api/admin")
 # path parameters filled with values no route knows: the refusal must come before any lookup
 DUMMY = {"conversation_id": "c0ffee", "message_id": "1", "version": "v1", "name": "plot", "proposal_id": "1"}
 BODY_TYPES = ("application/json",)
-
-
-def api_routes(app: FastAPI) -> list[APIRoute]:
-    """Every HTTP route of the app, also those of included routers (newer FastAPI keeps each router whole)."""
-    found: list[APIRoute] = []
-    pending: list[Any] = list(app.routes)
-    while pending:
-        route = pending.pop(0)
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif getattr(route, "original_router", None) is not None:
-            pending.extend(route.original_router.routes)
-    return found
 
 
 def requests_to(app: FastAPI, prefixes: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -99,6 +87,46 @@ def test_every_json_body_names_its_keys() -> None:
     assert len(bodies) >= 15
     for name, schema in bodies.items():
         assert schema["properties"] and schema.get("additionalProperties") is False, name
+
+
+def test_the_schema_says_how_to_log_in_and_what_the_edge_refuses() -> None:
+    spec = create_app(Settings(data_dir=Path("unused"))).openapi()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearer"]["type"] == "http" and schemes["bearer"]["scheme"] == "bearer"
+    assert (schemes["session_cookie"]["type"], schemes["session_cookie"]["in"], schemes["session_cookie"]["name"]) \
+        == ("apiKey", "cookie", SESSION_COOKIE)
+    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses, where = operation["responses"], (method, path)
+            protected = path.startswith(PROTECTED)
+            assert operation.get("security") == ([{"bearer": []}, {"session_cookie": []}] if protected else None), where
+            if protected:  # the login, the database behind it, and the console's cookie from another site
+                assert responses["401"]["headers"]["WWW-Authenticate"]["required"] is True, where
+                assert "503" in responses and ("403" in responses or method == "get"), where
+            if path.startswith("/api/admin"):
+                assert "403" in responses, where
+            if "requestBody" in operation:  # unreadable, over the limit, invalid
+                assert {"400", "413", "422"} <= set(responses), where
+            for code, answer in responses.items():
+                if int(code) >= 400 and (path, code) != ("/health", "503"):  # /health says why it is not ready
+                    assert answer["content"] == problem, (where, code)
+    login = spec["paths"]["/api/auth/login"]["post"]["responses"]
+    assert login["429"]["headers"]["Retry-After"]["required"] is True
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # Problem says both kinds of 422
+
+
+def test_both_kinds_of_422_are_problems(failed: tuple[TestClient, Runtime]) -> None:
+    client, _ = failed
+    token = client.post("/api/auth/login", json={"name": "maya", "password": PASSWORD}).json()["token"]
+    listed = client.post("/api/auth/login", json={"name": "maya"})  # FastAPI's validation: the fields
+    worded = client.get("/api/agent/conversations", params={"since": "yesterday"},  # a refusal: in words
+                        headers={"Authorization": f"Bearer {token}"})
+    for response in (listed, worded):
+        assert response.status_code == 422
+        Problem.model_validate(response.json())
+    assert listed.json()["detail"][0]["loc"] == ["body", "password"]
+    assert worded.json()["detail"] == "not an ISO date: 'yesterday'"
 
 
 def test_every_agent_and_admin_route_wants_a_login(failed: tuple[TestClient, Runtime]) -> None:

@@ -147,8 +147,9 @@ def test_date_range(store: TranscriptStore, seeded: Seeded) -> None:
     week = {"since": inbox.parse_bound("2024-03-03"), "until": inbox.parse_bound("2024-03-10", end=True)}
     assert ids_of(store, seeded, **week) == ["refund"]
     assert inbox.parse_bound("2024-03-03T10:00:00+02:00") == datetime(2024, 3, 3, 8, 0, tzinfo=UTC)
-    with pytest.raises(InvalidFilter):
-        inbox.parse_bound("yesterday")
+    for value, end in (("yesterday", False), ("9999-12-31", True), ("0001-01-01T00:00:00+01:00", False)):
+        with pytest.raises(InvalidFilter):  # not a date, or its bound is no datetime (the day after the last)
+            inbox.parse_bound(value, end)
 
 
 def test_keyset_pages_cover_everything_once_even_with_ties(store: TranscriptStore, seeded: Seeded) -> None:
