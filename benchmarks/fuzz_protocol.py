@@ -123,7 +123,7 @@ def run_part(part: Part, source: Path, work: Path, postgres: PrivatePostgres, re
     data_dir, log = copy_data_dir(source, work / "data"), work / "server.log"
     stop: Callable[[], None]
     if part.code == ROOT:  # run as the tests run it: `python -m api.cli` in this tree
-        live = start_server(data_dir, postgres.url, log, **env)
+        live = start_server(data_dir, postgres.url, log, "warning", ROOT, **env)
         ws_url, stop = live.ws_url, partial(stop_server, live)
     else:  # another version's tree, ahead of the editable install
         other = start_helpline(data_dir, postgres.url, log, part.code, **env)
