@@ -342,7 +342,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{args.customers} customers on real sockets against a private PostgreSQL (and Redis) that the run "
             "stops and starts; each scenario on this tree and on the version before the hardening work. "
             "*Acknowledged*: a reply began or `message.received` came; *lost*: acknowledged but not stored once "
-            "the fault was over.\n\n" + "\n".join(table))
+            "the fault was over. Faults injected: one a scenario and version, "
+            f"{len(rows)} in all.\n\n" + "\n".join(table))
     print(body)
     if not args.no_record:
         record("Faults: sent against stored", body)
