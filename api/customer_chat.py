@@ -47,10 +47,12 @@ class Chat:
     """One customer socket's conversation: its limits, its queue of messages, and what answers each frame."""
 
     def __init__(self, outbox: Sink, engine: DialogueEngine, handoff: HandoffService, conversation: str,
-                 settings: Settings, memory: ConversationMemory, streaming: bool = True) -> None:
+                 settings: Settings, memory: ConversationMemory, streaming: bool = True,
+                 input_channel: str = "helpline") -> None:
         self.outbox, self.engine, self.handoff, self.conversation = outbox, engine, handoff, conversation
         self.settings, self.memory = settings, memory
         self.streaming = streaming  # False: each reply whole (reply.start, reply.end), for the Rasa channels
+        self.input_channel = input_channel  # as the Rasa tracker names it: "rest", "socketio"
         self.limits = SocketLimits(settings)
         self.queue: asyncio.Queue[MessageIn] = asyncio.Queue(settings.frame_burst)
         self.seen = 0  # the newest message this socket's customer has been shown
@@ -191,7 +193,8 @@ class Chat:
     async def answer(self, frame: MessageIn) -> None:
         """One message's turn, through the engine, its replies sent and the turn announced to the consoles."""
         try:
-            turn: Turn = await self.engine.respond(self.conversation, frame.text.strip(), frame.id, self.memory)
+            turn: Turn = await self.engine.respond(self.conversation, frame.text.strip(), frame.id, self.memory,
+                                                   frame.metadata, self.input_channel)
         except Exception:
             if await self._gone():
                 await self.end_erased()

@@ -39,11 +39,37 @@ ClientId = Annotated[str, StringConstraints(max_length=64), AfterValidator(no_nu
 Key = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(no_nul)]
 
 
+METADATA_DEPTH, METADATA_CHARS = 8, 4000
+
+
+def small_object(value: dict[str, Any]) -> dict[str, Any]:
+    """A message's ``metadata``, as Rasa passes it to the tracker: a JSON object, shallow and small, with no text
+    the database cannot take."""
+    def depth(node: Any, level: int = 0) -> int:  # objects and arrays around a value; stops past the limit
+        if not isinstance(node, dict | list):
+            return level
+        if level >= METADATA_DEPTH:
+            return level + 1
+        children = node.values() if isinstance(node, dict) else node
+        return max((depth(child, level + 1) for child in children), default=level + 1)
+
+    if depth(value) > METADATA_DEPTH:
+        raise ValueError(f"must be nested at most {METADATA_DEPTH} levels deep")
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)  # NaN: no JSON for PostgreSQL
+    except ValueError:
+        raise ValueError("must be plain JSON (no NaN or Infinity)") from None
+    if len(text) > METADATA_CHARS or UNSTORABLE.search(text) or "\\u0000" in text:  # json.dumps escapes NUL
+        raise ValueError(f"must be at most {METADATA_CHARS} characters of JSON, with no NUL or lone surrogate")
+    return value
+
+
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: Literal["message"]
     text: Annotated[str, BeforeValidator(storable)]
     id: ClientId | None = None
+    metadata: Annotated[dict[str, Any], AfterValidator(small_object)] | None = None
 
 
 class FeedbackIn(BaseModel):

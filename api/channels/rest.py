@@ -26,7 +26,7 @@ from api.customer_chat import Chat
 from api.customer_session import Refused
 from api.deps import AddressLimitsDep, RuntimeDep
 from api.origins import widget_origin_allowed
-from api.protocol import MessageIn
+from api.protocol import MessageIn, small_object
 from api.schemas.base import problem
 from api.schemas.rasa import RasaBotMessageOut, RasaChannelOut, RasaMessageIn
 from api.throttle import SenderBuckets
@@ -81,8 +81,8 @@ def _refuse(code: int, detail: str, retry_after: float | None = None) -> HTTPExc
     return HTTPException(code, detail, headers)
 
 
-def read_body(raw: bytes, max_chars: int) -> tuple[str, str]:
-    """The sender and the message of a webhook body; a 400 that says what is wrong with a bad one."""
+def read_body(raw: bytes, max_chars: int) -> tuple[str, str, dict[str, Any] | None]:
+    """The sender, the message and its metadata of a webhook body; a 400 that says what is wrong with a bad one."""
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):
@@ -97,9 +97,13 @@ def read_body(raw: bytes, max_chars: int) -> tuple[str, str]:
         raise _refuse(status.HTTP_400_BAD_REQUEST, "'message' must be a non-empty string")
     if len(message) > max_chars:
         raise _refuse(status.HTTP_400_BAD_REQUEST, f"'message' is {len(message)} characters; the limit is {max_chars}")
-    if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
         raise _refuse(status.HTTP_400_BAD_REQUEST, "'metadata' must be a JSON object when given")
-    return sender, message
+    try:
+        return sender, message, None if metadata is None else small_object(metadata)
+    except ValueError as exc:
+        raise _refuse(status.HTTP_400_BAD_REQUEST, f"'metadata' {exc}") from None
 
 
 def _cors(request: Request, settings: Settings) -> dict[str, str]:
@@ -140,7 +144,7 @@ async def receive_rest_message(request: Request, runtime: RuntimeDep, limits: Ad
     """Answer one customer message with the bot's messages (an empty list while a person handles the chat)."""
     settings = runtime.settings
     cors = _cors(request, settings)
-    sender, text = read_body(await request.body(), settings.max_message_chars)
+    sender, text, metadata = read_body(await request.body(), settings.max_message_chars)
     engine, handoff = runtime.engine, runtime.handoff
     if engine is None or handoff is None:
         raise _refuse(status.HTTP_503_SERVICE_UNAVAILABLE, runtime.error or "the bot is still loading", 5)
@@ -158,9 +162,10 @@ async def receive_rest_message(request: Request, runtime: RuntimeDep, limits: Ad
             async with channel.turn_of(conversation):
                 memory = await engine.in_thread(ConversationMemory.read, engine.store, conversation,
                                                 settings.context_turns)
-                chat = Chat(collected, engine, handoff, conversation, settings, memory, streaming=False)
+                chat = Chat(collected, engine, handoff, conversation, settings, memory, streaming=False,
+                            input_channel="rest")
                 # shielded: a client that hangs up does not cut the turn (it is stored and announced all the same)
-                await asyncio.shield(chat.answer(MessageIn(type="message", text=text)))
+                await asyncio.shield(chat.answer(MessageIn(type="message", text=text, metadata=metadata)))
         except Refused as refused:
             raise _refuse(status.HTTP_429_TOO_MANY_REQUESTS, refused.frame["message"],
                           refused.frame.get("retry_after")) from None

@@ -113,7 +113,9 @@ class SocketioChannel:
         if not isinstance(message, str) or not message.strip():
             await chat.refuse(FrameError("empty_text", "user_uttered needs a non-empty 'message'"))
             return
-        await chat.take(json.dumps({"type": "message", "text": message}))
+        metadata = data.get("metadata", data.get("customData"))  # rasa-webchat sends its customData
+        frame = {"type": "message", "text": message, **({"metadata": metadata} if metadata is not None else {})}
+        await chat.take(json.dumps(frame))
 
     async def _opened(self, socket: ChannelSocket, session_id: str) -> bool:
         """Open the session on the socket; a refusal is told as an ``error`` event (False)."""

@@ -77,7 +77,7 @@ class ChannelSocket:
         conversation = await conversation_for(engine, self.limits, self.address, "socketio", session_id)
         room = f"session:{session_id}"
         chat = Chat(SocketioOutbox(self.sio, self.sid, room), engine, handoff, conversation, settings,
-                    ConversationMemory("bot", 0, settings.context_turns), streaming=False)
+                    ConversationMemory("bot", 0, settings.context_turns), streaming=False, input_channel="socketio")
         subscribed = asyncio.Event()
         listening = asyncio.create_task(chat.listen(runtime.bus, subscribed))
         await subscribed.wait()

@@ -70,11 +70,13 @@ class RasaAssistant:
 
     def heard(self, tracker: Tracker, text: str, message_id: str | None, intent: str, confidence: float,
               ranking: list[tuple[str, float]], entities: list[dict[str, Any]] | None = None,
-              started: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+              started: list[dict[str, Any]] | None = None, metadata: dict[str, Any] | None = None,
+              input_channel: str = "helpline") -> list[dict[str, Any]]:
         """Add a customer message to ``tracker``: its ``user`` event (intent, entities), then the slots it fills.
         ``entities`` replaces the extractor's (a button's ``/intent{...}`` payload names them). Returns the
         events added, to be stored with the turn; a new session's start comes first, as Rasa logs it (``started``
-        when it was already run, by the team's own ``action_session_start``)."""
+        when it was already run, by the team's own ``action_session_start``). ``metadata`` is the message's, as a
+        Rasa channel passes it (in ``parse_data`` and on the event); ``input_channel`` names the channel."""
         if started is None:
             started = self.session_start(tracker)
         for event in started:
@@ -84,10 +86,10 @@ class RasaAssistant:
             "entities": self.extractor.extract(text) if entities is None else entities,
             "text": text,
             "message_id": message_id,
-            "metadata": {},
+            "metadata": metadata or {},
             "intent_ranking": [{"name": name, "confidence": p} for name, p in ranking],
         }
-        added = [events.user(text, parse_data, message_id)]
+        added = [events.user(text, parse_data, message_id, input_channel, metadata=metadata)]
         tracker.apply(added[0])
         requested = tracker.slots.get("requested_slot")
         filled = self.slots.extract(tracker.slots, Message.from_parse_data(parse_data), tracker.active_loop_name,

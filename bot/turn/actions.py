@@ -64,7 +64,8 @@ class RasaTurn:
         self.engine, self.assistant = engine, assistant
 
     async def respond(self, conversation_id: str, text: str, client_id: str | None,
-                      memory: ConversationMemory | None) -> Turn:
+                      memory: ConversationMemory | None, metadata: dict[str, Any] | None = None,
+                      input_channel: str = "helpline") -> Turn:
         started = time.perf_counter()
         engine = self.engine
         if memory is None:
@@ -72,7 +73,7 @@ class RasaTurn:
                                                     engine.settings.context_turns)
         stored = engine.redactor.redact(text)
         try:
-            heard = await self._hear(conversation_id, text, client_id, memory)
+            heard = await self._hear(conversation_id, text, client_id, memory, metadata, input_channel)
             replies, turn = await self._act(heard)
         except Exception:  # the message is kept even when the bot cannot answer it
             await engine.in_thread(engine.store.log_customer, conversation_id, stored, client_id)
@@ -80,8 +81,8 @@ class RasaTurn:
         return await engine.in_thread(self._log, conversation_id, stored, client_id, memory, heard,
                                               replies, turn, started)
 
-    async def _hear(self, conversation_id: str, text: str, client_id: str | None,
-                    memory: ConversationMemory) -> Heard:
+    async def _hear(self, conversation_id: str, text: str, client_id: str | None, memory: ConversationMemory,
+                    metadata: dict[str, Any] | None, input_channel: str) -> Heard:
         """Classify the message and add it to the conversation's tracker (a new session opened first)."""
         assistant = self.assistant
         base, intent, entities, tracker = await self.engine.in_thread(self._understand, conversation_id, text,
@@ -97,7 +98,7 @@ class RasaTurn:
         if intent != base.intent:  # Rasa's FallbackClassifier: nlu_fallback first, then what NLU ranked
             ranking = [(intent, base.confidence), *ranking]
         added = resumed + assistant.heard(tracker, text, client_id, intent, base.confidence, ranking, entities,
-                                          started)
+                                          started, metadata, input_channel)
         return Heard(base, intent, text, tracker, added, before)
 
     def _understand(self, conversation_id: str, text: str, memory: ConversationMemory

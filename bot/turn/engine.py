@@ -53,15 +53,18 @@ class DialogueEngine:
         return await anyio.to_thread.run_sync(func, *args, limiter=self.threads)
 
     async def respond(self, conversation_id: str, text: str, client_id: str | None = None,
-                      memory: ConversationMemory | None = None) -> Turn:
+                      memory: ConversationMemory | None = None, metadata: dict[str, Any] | None = None,
+                      input_channel: str = "helpline") -> Turn:
         """``answer`` off the event loop: inference and database writes run in a worker thread. With a Rasa
         side, the turn also keeps the conversation's tracker, and intents its rules claim (and the messages of
         a running form) are answered by its actions, on the event loop: a slow action server holds up only its
-        own conversation."""
+        own conversation. ``metadata`` and ``input_channel`` go into the tracker as Rasa puts them there (the
+        message's ``metadata``, ``latest_input_channel``)."""
         assistant = self.assistant  # one snapshot per turn, as for the models
         if assistant is None or (memory is not None and memory.state in ("waiting", "agent")):
             return await self.in_thread(self.answer, conversation_id, text, client_id, memory)
-        return await RasaTurn(self, assistant).respond(conversation_id, text, client_id, memory)
+        return await RasaTurn(self, assistant).respond(conversation_id, text, client_id, memory, metadata,
+                                                       input_channel)
 
     def answer(self, conversation_id: str, text: str, client_id: str | None = None,
                memory: ConversationMemory | None = None) -> Turn:

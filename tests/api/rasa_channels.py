@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from bot.store.db import make_engine
+from bot.store.models import RasaEvent
 from bot.store.senders import conversation_of
 from bot.store.transcripts import TranscriptStore
 from tests.api.rasa_company import rasa_company
@@ -38,6 +40,17 @@ def conversation_named(server: LiveServer, channel: str, sender: str) -> str:
         engine.dispose()
     assert found is not None, f"no conversation for {channel} sender {sender!r}"
     return found
+
+
+def tracker_events(server: LiveServer, conversation: str) -> list[dict[str, Any]]:
+    """The Rasa events stored for a conversation, in order: the tracker the action server is sent."""
+    engine = make_engine(server.database_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.scalars(select(RasaEvent.event).where(RasaEvent.conversation_id == conversation)
+                                           .order_by(RasaEvent.id)))
+    finally:
+        engine.dispose()
 
 
 @dataclass

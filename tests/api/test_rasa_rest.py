@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.store.db import make_engine
 from bot.store.models import Conversation, Message
-from tests.api.rasa_channels import Agent, conversation_named
+from tests.api.rasa_channels import Agent, conversation_named, tracker_events
 from tests.servers import LiveServer
 
 
@@ -59,6 +59,10 @@ def test_a_sender_is_a_conversation_kept_across_calls_and_answered_as_rasa_answe
         texts = [(m["role"], m["text"]) for m in maya.messages(anna)]
     assert texts[0] == ("customer", "/return_item") and ("customer", "the boots are too small") in texts
     assert ("bot", refused["text"]) in texts and ("bot", again["text"]) in texts
+    # the tracker the action server is sent has the message's metadata and the channel, as Rasa's REST channel
+    first = next(e for e in tracker_events(server, anna) if e["event"] == "user")
+    assert first["metadata"] == first["parse_data"]["metadata"] == {"page": "/orders"}
+    assert first["input_channel"] == "rest"
 
 
 def test_a_fallback_offers_its_suggestions_as_buttons(server: LiveServer, http: httpx.Client) -> None:
@@ -103,6 +107,9 @@ def _rows(server: LiveServer) -> tuple[int, int]:
     (b'{"sender": "eve", "message": ["hi"]}', "'message'"),
     (b'{"sender": "eve", "message": "   "}', "'message'"),
     (b'{"sender": "eve", "message": "hi", "metadata": "x"}', "'metadata'"),
+    (b'{"sender": "eve", "message": "hi", "metadata": {"a": NaN}}', "'metadata'"),
+    (b'{"sender": "eve", "message": "hi", "metadata": {"a": "\\u0000"}}', "'metadata'"),
+    (b'{"sender": "eve", "message": "hi", "metadata": ' + b'{"a": ' * 9 + b'1' + b'}' * 10, "'metadata'"),
 ])
 def test_a_bad_body_is_refused_with_a_clear_400_and_nothing_is_written(
         server: LiveServer, http: httpx.Client, body: bytes, says: str) -> None:

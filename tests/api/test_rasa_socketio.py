@@ -11,7 +11,7 @@ import httpx
 import pytest
 import socketio
 
-from tests.api.rasa_channels import Agent, conversation_named
+from tests.api.rasa_channels import Agent, conversation_named, tracker_events
 from tests.servers import LiveServer
 
 EVENT_TIMEOUT_S = 30.0
@@ -99,6 +99,9 @@ def test_a_session_is_confirmed_answered_with_rasa_payloads_and_kept_across_sock
     with Agent.login(server) as maya:
         texts = [m["text"] for m in maya.messages(conversation) if m["role"] == "customer"]
     assert texts[0] == "/return_item" and texts[-1] == "/order_status"
+    first = next(e for e in tracker_events(server, conversation) if e["event"] == "user")
+    assert first["metadata"] == first["parse_data"]["metadata"] == {"language": "en"}  # rasa-webchat's customData
+    assert first["input_channel"] == "socketio"
 
 
 def test_a_fallback_offers_its_suggestions_as_quick_replies(server: LiveServer) -> None:
@@ -137,6 +140,8 @@ def test_a_malformed_event_gets_an_error_and_the_socket_goes_on(server: LiveServ
         assert client.next("error")["code"] == "empty_text"
         client.sio.emit("user_uttered", {"message": "x" * 2001, "session_id": client.session_id})
         assert client.next("error")["code"] == "text_too_long"
+        client.sio.emit("user_uttered", {"message": "hi", "session_id": client.session_id, "metadata": "x"})
+        assert client.next("error")["code"] == "bad_field"
         client.sio.emit("session_request", {"session_id": ["not", "a", "string"]})
         assert client.next("error")["code"] == "bad_field"
         assert "Which order" in client.say("/order_status")[0]["text"]
