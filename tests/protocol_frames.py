@@ -117,7 +117,10 @@ valid_text = st.sampled_from(QUESTIONS) | st.text(min_size=1, max_size=200).map(
 # the valid JSON text of each field of each frame type the server reads
 FIELDS: dict[str, dict[str, st.SearchStrategy[str]]] = {
     "message": {"text": st.builds(dumps, valid_text, st.booleans()),
-                "id": st.builds(dumps, st.none() | st.text(max_size=64), st.booleans())},
+                "id": st.builds(dumps, st.none() | st.text(max_size=64), st.booleans()),
+                # what a page passes on to the Rasa tracker: any JSON object, or nothing
+                "metadata": st.builds(dumps, st.none() | st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4),
+                                      st.booleans())},
     "feedback": {"reply_id": st.just(dumps(REPLY_ID)) | st.text(min_size=1, max_size=64).map(dumps),
                  "rating": st.sampled_from(['"up"', '"down"'])},
     "typing": {"active": st.sampled_from(["true", "false"])},
