@@ -17,7 +17,16 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from api.customer_session import INVALID_TOKEN_CLOSE
 from api.outbox import Sink, forward
-from api.protocol import FeedbackIn, FrameError, MessageIn, PingIn, TypingIn, error_frame, parse_client_frame
+from api.protocol import (
+    FeedbackIn,
+    FrameError,
+    MessageIn,
+    PingIn,
+    TypingIn,
+    error_frame,
+    parse_client_frame,
+    too_big,
+)
 from api.throttle import SocketLimits
 from bot.conversations.events import ERASED, EventBus, SubscriberDropped, customer_channel
 from bot.conversations.handoff import HandoffService
@@ -36,11 +45,6 @@ class ConversationErased(Exception):
 
 
 CATCH_UP_S = 2.0  # while Redis is out, how often a customer socket reads what agents said from the database
-
-
-def too_big(raw: str, limit: int) -> bool:
-    """Whether a text frame is over ``limit`` bytes of UTF-8 (counted only when its length leaves a doubt)."""
-    return len(raw) > limit or (len(raw) * 4 > limit and len(raw.encode()) > limit)
 
 
 class Chat:

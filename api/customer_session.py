@@ -16,8 +16,8 @@ from typing import Any
 from fastapi import WebSocket
 
 from api.origins import widget_origin_allowed
-from api.protocol import FrameError, ResumeIn, StartIn, error_frame, parse_client_frame
-from api.throttle import AddressLimits
+from api.protocol import FrameError, ResumeIn, StartIn, error_frame, parse_client_frame, too_big
+from api.throttle import AddressLimits, SocketLimits
 from bot.settings import Settings
 from bot.store.transcripts import OUTAGES, ExpiredConversation, UnknownConversation
 from bot.turn.engine import DialogueEngine
@@ -54,9 +54,10 @@ async def admit(websocket: WebSocket, settings: Settings, limits: AddressLimits,
 
 
 async def first_frame(websocket: WebSocket, settings: Settings) -> StartIn | ResumeIn | None:
-    """Wait for ``start`` or ``resume`` (anything else gets an error frame and the wait goes on); None when the
-    client left, ``Refused`` when it said nothing useful in time."""
-    deadline = time.monotonic() + settings.handshake_seconds
+    """Wait for ``start`` or ``resume`` (anything else gets an error frame, as many as the socket's bucket for
+    malformed frames allows, and the wait goes on); None when the client left, ``Refused`` when it said nothing
+    useful in time."""
+    deadline, limits = time.monotonic() + settings.handshake_seconds, SocketLimits(settings)
     while True:
         try:
             event = await asyncio.wait_for(websocket.receive(), max(0.0, deadline - time.monotonic()))
@@ -67,16 +68,18 @@ async def first_frame(websocket: WebSocket, settings: Settings) -> StartIn | Res
             return None
         raw = event.get("text")
         try:
-            if raw is None or len(raw) > settings.max_frame_bytes:
+            if raw is None or too_big(raw, settings.max_frame_bytes):
                 raise FrameError("expected_session", "the first frame must be a start or resume frame")
             frame = parse_client_frame(raw, settings.max_message_chars)
         except FrameError as exc:
-            await websocket.send_json(error_frame(exc.code, str(exc)))
+            if not limits.take("other"):
+                await websocket.send_json(error_frame(exc.code, str(exc)))
             continue
         if isinstance(frame, StartIn | ResumeIn):
             return frame
-        await websocket.send_json(error_frame("expected_session", "the first frame must be a start or resume frame",
-                                              getattr(frame, "id", None)))
+        if not limits.take("other"):
+            await websocket.send_json(error_frame("expected_session", "the first frame must be a start or resume "
+                                                  "frame", getattr(frame, "id", None)))
 
 
 async def open_session(engine: DialogueEngine, frame: StartIn | ResumeIn, settings: Settings,

@@ -153,6 +153,11 @@ def parse_client_frame(raw: str, max_chars: int) -> AnyClientFrame:
         raise FrameError("bad_field", f"{where}: {first['msg']}", client_id) from exc
 
 
+def too_big(raw: str, limit: int) -> bool:
+    """Whether a text frame is over ``limit`` bytes of UTF-8 (counted only when its length leaves a doubt)."""
+    return len(raw) > limit or (len(raw) * 4 > limit and len(raw.encode()) > limit)
+
+
 def echoable(client_id: Any) -> str | None:
     """The client id an error frame may name: one a message could have (a string of at most 64 characters,
     no NUL), that the socket can carry back (no lone surrogate)."""

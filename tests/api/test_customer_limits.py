@@ -143,6 +143,21 @@ def test_a_socket_that_never_says_start_is_closed_and_leaves_nothing(server: Liv
     assert count(server, Conversation) == before
 
 
+def test_before_start_a_flood_of_bad_frames_gets_only_a_burst_of_errors(server: LiveServer,
+                                                                         visitor: dict[str, str]) -> None:
+    customer = Customer.connect(server.ws_url, **visitor)
+    for n in range(20):  # a script that never says start: each frame costs the server a parse, not a reply
+        customer.send({"type": "ping"} if n % 2 else "{not json")
+    customer.send({"type": "start"})
+    frames = []
+    while not frames or frames[-1]["type"] != "session":
+        frames.append(customer.receive(timeout=10))
+    errors = [frame["code"] for frame in frames[:-1]]
+    assert set(errors) <= {"bad_json", "expected_session"} and 1 <= len(errors) <= 3 + 1, errors  # the burst (3)
+    assert customer.ask("Do you ship to Norway?").end["text"]  # and the socket goes on
+    customer.close()
+
+
 def test_only_allowed_pages_may_open_the_chat(server: LiveServer, visitor: dict[str, str]) -> None:
     frame, code = refusal(Customer.connect(server.ws_url, Origin="https://evil.example", **visitor))
     assert frame["code"] == "origin_not_allowed" and code == 1008
