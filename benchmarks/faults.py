@@ -218,12 +218,7 @@ def sigterm(code: Path, source: Path, work: Path, customers: int, burst: int = 8
     try:
         for chatter in chatters:
             chatter.connect()
-        for chatter, tally in zip(chatters, tallies, strict=True):
-            assert chatter.ws is not None
-            for n in range(burst):
-                tally.sent += 1
-                chatter.ws.send(json.dumps({"type": "message", "text": QUESTIONS[n % len(QUESTIONS)],
-                                            "id": f"m{n}"}))
+        send_bursts(chatters, tallies, burst)
         time.sleep(0.3)
         server.process.send_signal(signal.SIGTERM)
         readers = [threading.Thread(target=_drain_frames, args=(c, t)) for c, t in zip(chatters, tallies,
@@ -250,12 +245,7 @@ def sigkill(code: Path, source: Path, work: Path, customers: int, burst: int = 8
             chatter.connect()
         readers = [threading.Thread(target=_drain_frames, args=(c, t)) for c, t in zip(chatters, tallies,
                                                                                        strict=True)]
-        for chatter, tally in zip(chatters, tallies, strict=True):
-            assert chatter.ws is not None
-            for n in range(burst):
-                tally.sent += 1
-                chatter.ws.send(json.dumps({"type": "message", "text": QUESTIONS[n % len(QUESTIONS)],
-                                            "id": f"m{n}"}))
+        send_bursts(chatters, tallies, burst)
         for reader in readers:
             reader.start()
         time.sleep(0.5)
@@ -269,6 +259,15 @@ def sigkill(code: Path, source: Path, work: Path, customers: int, burst: int = 8
     finally:
         server.stop()
         postgres.remove()
+
+
+def send_bursts(chatters: Sequence[Chatter], tallies: Sequence[Tally], burst: int) -> None:
+    """Every customer sends ``burst`` messages at once, without waiting for an answer."""
+    for chatter, tally in zip(chatters, tallies, strict=True):
+        assert chatter.ws is not None
+        for n in range(burst):
+            tally.sent += 1
+            chatter.ws.send(json.dumps({"type": "message", "text": QUESTIONS[n % len(QUESTIONS)], "id": f"m{n}"}))
 
 
 def _drain_frames(chatter: Chatter, tally: Tally) -> None:
