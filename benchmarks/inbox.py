@@ -32,8 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, insert, select, text
 
 from benchmarks.results import record
 from bot.store.db import make_engine, migrate
@@ -41,6 +40,7 @@ from bot.store.models import Agent, Conversation, ConversationTag, IntentLabel, 
 from bot.store.transcripts import TranscriptStore
 from bot.workspace.accounts import hash_password
 from bot.workspace.inbox import InboxFilter, apply_filters, encode_cursor, list_conversations
+from tests.servers import postgres_database
 
 SECTION = "Agent inbox"
 DEMO = Path(__file__).resolve().parents[1] / "demo"
@@ -237,20 +237,6 @@ def sqlite_database() -> Iterator[str]:
         yield f"sqlite:///{Path(folder) / 'inbox.db'}"
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"helpline_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run_backend(url: str, conversations: int, repeats: int) -> dict[str, Any]:
     engine = make_engine(url)
     try:
@@ -305,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         report["backends"]["SQLite"] = run_backend(url, args.conversations, args.repeats)
     if not args.skip_postgres:
         try:
-            with postgres_database() as url:
+            with postgres_database(POSTGRES_URL) as url:
                 report["backends"]["PostgreSQL"] = run_backend(url, args.conversations, args.repeats)
         except Exception as exc:  # no server: say so in the results instead of failing the whole run
             if "connect" not in str(exc).lower():

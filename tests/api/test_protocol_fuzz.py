@@ -20,17 +20,15 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 
 from tests.api.wsclient import Customer
-from tests.conftest import POSTGRES_URL
 from tests.protocol_frames import Frame, frames, handshake_frames
 from tests.protocol_fuzz import (
     Fuzzer,
     LogWatch,
-    scratch_database,
     stored_checks,
     stored_messages,
     stored_texts,
 )
-from tests.servers import LiveServer, start_server, stop_server
+from tests.servers import LiveServer, postgres_database, start_server, stop_server
 
 # the per-socket limits out of the way, so that the frames reach the parser and the handlers
 RAISED_LIMITS = {"HELPLINE_MESSAGES_PER_MINUTE": "1000000", "HELPLINE_TYPING_PER_MINUTE": "1000000",
@@ -41,7 +39,7 @@ RAISED_LIMITS = {"HELPLINE_MESSAGES_PER_MINUTE": "1000000", "HELPLINE_TYPING_PER
 
 @pytest.fixture(scope="module")
 def fuzz_database() -> Iterator[str]:
-    with scratch_database(POSTGRES_URL) as url:
+    with postgres_database() as url:
         yield url
 
 
