@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.requests import HTTPConnection, Request
 
 from api.origins import cross_site_write
+from api.protocol import unstorable
 from api.throttle import AddressLimits
 from bot.conversations.handoff import HandoffService
 from bot.runtime import Runtime
@@ -153,15 +154,6 @@ AdminAgent = Annotated[AgentInfo, Depends(admin_agent)]
 
 
 # text no database can take ---------------------------------------------------------------------
-
-
-def unstorable(text: str) -> bool:
-    """A NUL character (PostgreSQL refuses it in text) or a lone surrogate (no database can encode it)."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return True
-    return "\x00" in text
 
 
 def _unstorable_in(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:

@@ -22,6 +22,11 @@ from pydantic import (
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def unstorable(text: str) -> bool:
+    """A NUL character (PostgreSQL refuses it in text) or a lone surrogate (no database can encode it)."""
+    return UNSTORABLE.search(text) is not None
+
+
 def storable(value: Any) -> Any:
     """A message's text with each NUL and lone surrogate replaced by U+FFFD (as a browser's TextEncoder does with a
     lone surrogate), so the message is stored and answered instead of failing its turn."""
@@ -59,7 +64,7 @@ def small_object(value: dict[str, Any]) -> dict[str, Any]:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)  # NaN: no JSON for PostgreSQL
     except ValueError:
         raise ValueError("must be plain JSON (no NaN or Infinity)") from None
-    if len(text) > METADATA_CHARS or UNSTORABLE.search(text) or "\\u0000" in text:  # json.dumps escapes NUL
+    if len(text) > METADATA_CHARS or unstorable(text) or "\\u0000" in text:  # json.dumps escapes NUL
         raise ValueError(f"must be at most {METADATA_CHARS} characters of JSON, with no NUL or lone surrogate")
     return value
 
@@ -161,7 +166,7 @@ def too_big(raw: str, limit: int) -> bool:
 def echoable(client_id: Any) -> str | None:
     """The client id an error frame may name: one a message could have (a string of at most 64 characters,
     no NUL), that the socket can carry back (no lone surrogate)."""
-    if isinstance(client_id, str) and len(client_id) <= 64 and not UNSTORABLE.search(client_id):
+    if isinstance(client_id, str) and len(client_id) <= 64 and not unstorable(client_id):
         return client_id
     return None
 
