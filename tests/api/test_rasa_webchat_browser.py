@@ -5,16 +5,13 @@ keeps its conversation over a reload, and gets an agent's reply after a handoff.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.api.rasa_channels import Agent, conversation_named
-from tests.api.widget_page import REFUND_QUESTION, REFUND_TIMING
+from tests.api.widget_page import REFUND_QUESTION, REFUND_TIMING, site_on_another_origin
 from tests.servers import ROOT, LiveServer
 
 pytestmark = pytest.mark.browser
@@ -57,24 +54,8 @@ def site(server: LiveServer) -> Iterator[str]:
     page = PAGE.replace("SERVER", json.dumps(server.url)).encode()
     bundle = WEBCHAT_JS.read_bytes()
 
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # the name http.server calls
-            body, kind = (bundle, "text/javascript") if self.path == "/rasa-webchat.js" else (page, "text/html")
-            self.send_response(200)
-            self.send_header("Content-Type", f"{kind}; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with site_on_another_origin(page, {"/rasa-webchat.js": (bundle, "text/javascript")}) as url:
+        yield url
 
 
 def responses(page: Page) -> Locator:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
@@ -22,6 +19,7 @@ from tests.api.widget_page import (
     bot_messages,
     customer_messages,
     open_demo,
+    site_on_another_origin,
     stored_session,
 )
 from tests.servers import LiveServer
@@ -219,24 +217,8 @@ def other_site(live_server: LiveServer) -> Iterator[str]:
       <script src="{live_server.url}/static/widget.js" data-title="Fjord Bikes" data-open="true" defer></script>
       </body></html>""".encode()
 
-    class ShopPage(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:  # keep the test output quiet
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ShopPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with site_on_another_origin(body) as url:
+        yield url
 
 
 def test_the_widget_works_on_another_site_despite_its_css(page: Page, live_server: LiveServer, other_site: str) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
@@ -13,6 +17,35 @@ from tests.servers import LiveServer
 REFUND_QUESTION = "How long does a refund take?"
 REFUND_TIMING = re.compile(r"5-7 business days")
 ANSWER_TIMEOUT_MS = 30_000
+
+
+@contextmanager
+def site_on_another_origin(page: bytes, files: dict[str, tuple[bytes, str]] | None = None) -> Iterator[str]:
+    """A company's site on an origin of its own (a port of this machine): ``page`` at every path but those of
+    ``files`` (path: body and content type). Yields its URL."""
+    served = files or {}
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the name http.server calls
+            body, kind = served.get(self.path, (page, "text/html"))
+            self.send_response(200)
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:  # keep the test output quiet
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
 
 
 def open_demo(page: Page, server: LiveServer) -> Locator:
