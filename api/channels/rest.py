@@ -151,9 +151,9 @@ async def receive_rest_message(request: Request, runtime: RuntimeDep, limits: Ad
     channel: RestChannel = request.app.state.rest_channel
     address = request.client.host if request.client else "unknown"
     collected = Collected()
-    if not limits.take_open(address):
-        raise _refuse(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests at once from your address", 1)
-    try:
+    with limits.holding(address) as admitted:
+        if not admitted:
+            raise _refuse(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests at once from your address", 1)
         wait = channel.buckets.take(sender)
         if wait:
             raise _refuse(status.HTTP_429_TOO_MANY_REQUESTS, "too many messages from this sender; slow down", wait)
@@ -172,8 +172,6 @@ async def receive_rest_message(request: Request, runtime: RuntimeDep, limits: Ad
         except OUTAGES:
             raise _refuse(status.HTTP_503_SERVICE_UNAVAILABLE, "the conversation cannot be reached right now; try "
                                                               "again shortly", 5) from None
-    finally:
-        limits.release_open(address)
     frames = collected.frames
     failed = next((frame for frame in frames if frame["type"] == "error"), None)
     if failed is not None:
